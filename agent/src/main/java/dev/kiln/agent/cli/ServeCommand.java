@@ -1,0 +1,73 @@
+package dev.kiln.agent.cli;
+
+import dev.kiln.agent.http.TokenAuth;
+import dev.kiln.nvml.sim.ServerPresets;
+import io.quarkus.runtime.Quarkus;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** Runs the HTTP daemon under Quarkus. Options become {@code kiln.agent.*} config properties. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        header = "Serve this node's API (the daemon systemd runs).",
+        description = {"Serves GET /v1/node and GET /v1/inventory with bearer-token auth.",
+                "Every option can also be set in application.properties or as KILN_AGENT_* environment variables."})
+final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    SimulationOptions simulation;
+
+    @Option(names = "--name", description = "Node name reported to the fleet (default: hostname).")
+    String name;
+
+    @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "9478", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--token-file", defaultValue = "/etc/kiln/agent.token",
+            description = "File holding the bearer token clients must send (default: ${DEFAULT-VALUE}).")
+    Path tokenFile;
+
+    @Option(names = "--generate-token", description = "Create the token file with a random token if it does not exist.")
+    boolean generateToken;
+
+    @Option(names = "--sysfs-root", defaultValue = "/sys", description = "Root of sysfs, for InfiniBand ports (default: ${DEFAULT-VALUE}).")
+    Path sysfsRoot;
+
+    @Option(names = "--nvml-library", description = "NVML library to load instead of libnvidia-ml.so.1.")
+    String nvmlLibrary;
+
+    @Override
+    public Integer call() {
+        // Fail on bad configuration before Quarkus boots, with the same messages as the daemon.
+        if (simulation.preset != null) {
+            ServerPresets.get(simulation.preset);
+        }
+        simulation.faultPlan();
+        if (generateToken) {
+            TokenAuth.fromFileOrGenerate(tokenFile);
+        } else {
+            TokenAuth.fromFile(tokenFile);
+        }
+        set("quarkus.http.host", host);
+        set("quarkus.http.port", Integer.toString(port));
+        set("kiln.agent.token-file", tokenFile.toString());
+        set("kiln.agent.sysfs-root", sysfsRoot.toString());
+        set("kiln.agent.name", name);
+        set("kiln.agent.simulate", simulation.preset);
+        set("kiln.agent.faults", simulation.faults == null ? null : simulation.faults.toString());
+        set("kiln.agent.nvml-library", nvmlLibrary);
+        Quarkus.run();
+        return 0;
+    }
+
+    private static void set(String key, String value) {
+        if (value != null) {
+            System.setProperty(key, value);
+        }
+    }
+}

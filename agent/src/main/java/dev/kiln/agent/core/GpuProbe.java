@@ -1,0 +1,142 @@
+package dev.kiln.agent.core;
+
+import dev.kiln.nvml.GpuSnapshot;
+import dev.kiln.nvml.GpuState;
+import dev.kiln.nvml.NvmlException;
+import dev.kiln.nvml.NvmlSession;
+import dev.kiln.nvml.NvmlSystemInfo;
+import dev.kiln.nvml.raw.NvmlBinding;
+import dev.kiln.nvml.raw.NvmlLoader;
+import dev.kiln.nvml.raw.NvmlSymbols;
+import dev.kiln.protocol.ErrorEntry;
+import dev.kiln.protocol.GpuInventory;
+import dev.kiln.protocol.NvmlStatus;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The agent's view of NVML: one long-lived session (opened on first use, retried on the next read
+ * if init failed), a walk over every GPU, and the memory of each GPU's last good identity so a GPU
+ * that falls off the bus is still named by its serial and UUID.
+ */
+public final class GpuProbe implements AutoCloseable {
+    private final NvmlBinding binding;         // null when NVML could not be loaded
+    private final String unavailableReason;    // why binding is null
+    private final Map<Integer, GpuSnapshot> lastGood = new ConcurrentHashMap<>();
+    private NvmlSession session;
+    private String initFailure;
+
+    private GpuProbe(NvmlBinding binding, String unavailableReason) {
+        this.binding = binding;
+        this.unavailableReason = unavailableReason;
+    }
+
+    public static GpuProbe of(NvmlBinding binding) {
+        return new GpuProbe(binding, null);
+    }
+
+    public static GpuProbe from(NvmlLoader.Result result) {
+        return switch (result) {
+            case NvmlLoader.Loaded l -> new GpuProbe(l.binding(), null);
+            case NvmlLoader.Unavailable u -> new GpuProbe(null, u.reason());
+        };
+    }
+
+    /** Result of one walk. */
+    public record GpuReading(NvmlStatus status, List<GpuInventory> gpus, List<ErrorEntry> errors) {
+        public int count() {
+            return gpus.size();
+        }
+    }
+
+    public boolean simulated() {
+        return binding != null && binding.simulated();
+    }
+
+    private synchronized Optional<NvmlSession> session() {
+        if (binding == null) {
+            return Optional.empty();
+        }
+        if (session == null) {
+            try {
+                session = NvmlSession.open(binding);
+                initFailure = null;
+            } catch (NvmlException e) {
+                initFailure = "NVML could not initialize: " + e.getMessage()
+                        + (e.result() == dev.kiln.nvml.NvmlReturn.ERROR_DRIVER_NOT_LOADED
+                        ? " (is the nvidia kernel module loaded?)" : "");
+            }
+        }
+        return Optional.ofNullable(session);
+    }
+
+    public synchronized GpuReading read() {
+        Optional<NvmlSession> s = session();
+        if (s.isEmpty()) {
+            String reason = binding == null ? unavailableReason : initFailure;
+            return new GpuReading(new NvmlStatus(false, reason, null, null, null, null, List.of()), List.of(),
+                    List.of(new ErrorEntry("nvml", null, null, "NVML_UNAVAILABLE", reason)));
+        }
+        NvmlSession nvml = s.get();
+        List<ErrorEntry> errors = new ArrayList<>();
+        NvmlSystemInfo sys = null;
+        try {
+            sys = nvml.systemInfo();
+        } catch (NvmlException e) {
+            errors.add(new ErrorEntry("nvml", null, "systemInfo", e.result().name(), e.getMessage()));
+        }
+        List<String> missing = NvmlSymbols.OPTIONAL.stream().filter(sym -> !binding.has(sym)).sorted().toList();
+        NvmlStatus status = new NvmlStatus(true, null, binding.description(),
+                sys == null ? null : sys.driverVersion(), sys == null ? null : sys.nvmlVersion(),
+                sys == null ? null : sys.cudaDriverVersionString().orElse(null), missing);
+        List<GpuInventory> gpus = new ArrayList<>();
+        try {
+            for (GpuSnapshot snap : nvml.snapshotAll()) {
+                GpuSnapshot named = withLastKnownIdentity(snap);
+                gpus.add(GpuInventoryMapper.toWire(named));
+                errors.addAll(GpuInventoryMapper.errors(snap));
+            }
+        } catch (NvmlException e) {
+            errors.add(new ErrorEntry("nvml", null, "deviceCount", e.result().name(), e.getMessage()));
+        }
+        return new GpuReading(status, List.copyOf(gpus), List.copyOf(errors));
+    }
+
+    /** A lost GPU keeps the identity it last answered with, so the report can say which board to pull. */
+    private GpuSnapshot withLastKnownIdentity(GpuSnapshot snap) {
+        if (snap.state() == GpuState.OK) {
+            if (snap.uuid().isPresent()) {
+                lastGood.put(snap.index(), snap);
+            }
+            return snap;
+        }
+        GpuSnapshot known = lastGood.get(snap.index());
+        if (known == null) {
+            return snap;
+        }
+        return new GpuSnapshot(snap.index(), snap.state(), or(snap.name(), known.name()), or(snap.uuid(), known.uuid()),
+                or(snap.serial(), known.serial()), or(snap.boardPartNumber(), known.boardPartNumber()),
+                or(snap.vbiosVersion(), known.vbiosVersion()), or(snap.inforomImageVersion(), known.inforomImageVersion()),
+                or(snap.pci(), known.pci()), or(snap.minorNumber(), known.minorNumber()),
+                or(snap.architecture(), known.architecture()), or(snap.computeCapability(), known.computeCapability()),
+                snap.memory(), snap.temperatures(), snap.power(), snap.clocks(), snap.utilization(), snap.ecc(),
+                snap.remappedRows(), snap.pcie(), snap.nvlinks(), snap.persistenceMode(), snap.migMode(),
+                snap.computeProcesses(), snap.errors());
+    }
+
+    private static <T> Optional<T> or(Optional<T> a, Optional<T> b) {
+        return a.isPresent() ? a : b;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (session != null) {
+            session.close();
+            session = null;
+        }
+    }
+}

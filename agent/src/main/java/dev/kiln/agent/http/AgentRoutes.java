@@ -1,0 +1,137 @@
+package dev.kiln.agent.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.kiln.agent.core.NodeAgent;
+import dev.kiln.protocol.ApiError;
+import dev.kiln.protocol.KilnJson;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The agent's HTTP/JSON API as Vert.x Web routes, mountable on any router: Quarkus's in the
+ * daemon, one router per node in the fleet simulator. Every {@code /v1} path needs the bearer
+ * token; every error is a JSON {@link ApiError}, never a stack trace.
+ */
+public final class AgentRoutes {
+    private static final Logger LOG = Logger.getLogger(AgentRoutes.class.getName());
+    private static final String JSON = "application/json";
+    private static final Set<String> KNOWN = Set.of("/v1/node", "/v1/inventory");
+
+    private final NodeAgent agent;
+    private final TokenAuth auth;
+
+    private AgentRoutes(NodeAgent agent, TokenAuth auth) {
+        this.agent = agent;
+        this.auth = auth;
+    }
+
+    /** Adds the {@code /v1} API to {@code router}. */
+    public static void mount(Router router, NodeAgent agent, TokenAuth auth) {
+        AgentRoutes r = new AgentRoutes(agent, auth);
+        router.route("/v1/*").order(-100).handler(r::authenticate).failureHandler(r::failure);
+        router.get("/v1/node").handler(ctx -> r.respond(ctx, agent::nodeInfo)).failureHandler(r::failure);
+        router.get("/v1/inventory").handler(r::inventory).failureHandler(r::failure);
+        router.route("/v1/*").handler(r::notFound).failureHandler(r::failure);
+    }
+
+    private void authenticate(RoutingContext ctx) {
+        if (auth.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+            ctx.next();
+            return;
+        }
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"kiln-agent\"");
+        boolean present = ctx.request().getHeader(HttpHeaders.AUTHORIZATION) != null;
+        error(ctx, 401, "unauthorized", present
+                ? "bearer token rejected; use the token in the fleet's token file"
+                : "missing 'Authorization: Bearer <token>' header; every /v1 endpoint needs the agent's token");
+    }
+
+    private void inventory(RoutingContext ctx) {
+        List<String> fresh = ctx.queryParam("fresh");
+        boolean bypass;
+        if (fresh.isEmpty()) {
+            bypass = false;
+        } else if (fresh.size() == 1 && ("true".equals(fresh.get(0)) || "false".equals(fresh.get(0)))) {
+            bypass = Boolean.parseBoolean(fresh.get(0));
+        } else {
+            error(ctx, 400, "bad_request", "query parameter 'fresh' must be 'true' or 'false', got " + fresh);
+            return;
+        }
+        for (String p : ctx.queryParams().names()) {
+            if (!"fresh".equals(p)) {
+                error(ctx, 400, "bad_request", "unknown query parameter '" + p + "'; /v1/inventory accepts only 'fresh'");
+                return;
+            }
+        }
+        respond(ctx, () -> agent.inventory(bypass));
+    }
+
+    private void notFound(RoutingContext ctx) {
+        HttpServerRequest req = ctx.request();
+        if (KNOWN.contains(req.path())) {
+            ctx.response().putHeader(HttpHeaders.ALLOW, "GET");
+            error(ctx, 405, "method_not_allowed", req.method() + " is not allowed on " + req.path() + "; use GET");
+        } else {
+            error(ctx, 404, "not_found", "no such endpoint " + req.method() + " " + req.path()
+                    + "; see GET /v1/node and GET /v1/inventory");
+        }
+    }
+
+    /** Runs the (possibly blocking) reading on a worker thread and writes it as JSON. */
+    private void respond(RoutingContext ctx, Callable<Object> reading) {
+        ctx.vertx().executeBlocking(() -> KilnJson.mapper().writeValueAsBytes(reading.call()), false)
+                .onSuccess(bytes -> {
+                    if (!ctx.response().ended()) {
+                        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                                .end(io.vertx.core.buffer.Buffer.buffer(bytes));
+                    }
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private void failure(RoutingContext ctx) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+        if (status >= 500) {
+            LOG.log(Level.WARNING, "request " + ctx.request().method() + " " + ctx.request().path() + " failed",
+                    ctx.failure());
+            error(ctx, status, "internal_error", "the agent could not answer: "
+                    + (ctx.failure() == null ? "unknown error" : ctx.failure().getClass().getSimpleName()
+                    + (ctx.failure().getMessage() == null ? "" : ": " + ctx.failure().getMessage()))
+                    + "; see the agent's log");
+        } else {
+            error(ctx, status, status == 413 ? "payload_too_large" : "bad_request",
+                    "request rejected with HTTP " + status);
+        }
+    }
+
+    static void error(RoutingContext ctx, int status, String code, String message) {
+        byte[] body;
+        try {
+            body = KilnJson.mapper().writeValueAsBytes(new ApiError(status, code, message));
+        } catch (JsonProcessingException e) {
+            body = ("{\"status\":" + status + ",\"error\":\"" + code + "\"}").getBytes();
+        }
+        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                .end(io.vertx.core.buffer.Buffer.buffer(body));
+    }
+
+    /** Handler for requests the HTTP codec could not parse (fleet simulator servers). */
+    public static void invalidRequest(HttpServerRequest req) {
+        int status = req.decoderResult() != null && req.decoderResult().cause() instanceof
+                io.netty.handler.codec.TooLongFrameException ? 431 : 400;
+        String body = "{\"status\":" + status + ",\"error\":\"bad_request\",\"message\":\"malformed HTTP request\"}";
+        req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                .putHeader(HttpHeaders.CONNECTION, "close").end(body);
+    }
+}

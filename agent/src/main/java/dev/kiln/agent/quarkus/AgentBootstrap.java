@@ -1,0 +1,80 @@
+package dev.kiln.agent.quarkus;
+
+import dev.kiln.agent.core.NodeAgent;
+import dev.kiln.agent.http.AgentRoutes;
+import dev.kiln.agent.http.TokenAuth;
+import dev.kiln.nvml.raw.NvmlLoader;
+import dev.kiln.nvml.sim.FaultFile;
+import dev.kiln.nvml.sim.FaultPlan;
+import dev.kiln.nvml.sim.ServerPresets;
+import io.quarkus.runtime.ShutdownEvent;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * The only Quarkus-aware class: reads {@code kiln.agent.*} config, builds the plain-Java
+ * {@link NodeAgent}, and mounts {@link AgentRoutes} on Quarkus's router.
+ */
+@ApplicationScoped
+public class AgentBootstrap {
+    private static final Logger LOG = Logger.getLogger(AgentBootstrap.class.getName());
+
+    @ConfigProperty(name = "kiln.agent.name")
+    Optional<String> name;
+
+    @ConfigProperty(name = "kiln.agent.simulate")
+    Optional<String> simulate;
+
+    @ConfigProperty(name = "kiln.agent.faults")
+    Optional<Path> faults;
+
+    @ConfigProperty(name = "kiln.agent.token-file", defaultValue = "/etc/kiln/agent.token")
+    Path tokenFile;
+
+    @ConfigProperty(name = "kiln.agent.generate-token", defaultValue = "false")
+    boolean generateToken;
+
+    @ConfigProperty(name = "kiln.agent.sysfs-root", defaultValue = "/sys")
+    Path sysfsRoot;
+
+    @ConfigProperty(name = "kiln.agent.nvml-library")
+    Optional<String> nvmlLibrary;
+
+    private NodeAgent agent;
+
+    void mount(@Observes Router router) {
+        TokenAuth auth = generateToken ? TokenAuth.fromFileOrGenerate(tokenFile) : TokenAuth.fromFile(tokenFile);
+        FaultPlan plan = faults.map(FaultFile::load).orElse(FaultPlan.NONE);
+        if (simulate.isPresent()) {
+            agent = NodeAgent.simulated(name.orElse("sim-node"), ServerPresets.get(simulate.get()), plan, 1, false);
+        } else {
+            if (faults.isPresent()) {
+                throw new IllegalArgumentException("kiln.agent.faults needs kiln.agent.simulate");
+            }
+            agent = NodeAgent.real(name.orElse(null),
+                    nvmlLibrary.map(NvmlLoader::load).orElseGet(NvmlLoader::system), sysfsRoot);
+        }
+        var info = agent.nodeInfo();
+        LOG.info(() -> "kiln-agent " + info.kilnVersion() + " node " + info.name() + " mode " + info.mode()
+                + ", " + info.gpuCount() + " GPU(s)"
+                + (info.nvml().available() ? "" : "; NVML unavailable: " + info.nvml().reason()));
+        AgentRoutes.mount(router, agent, auth);
+    }
+
+    /** For tests of the wiring. */
+    public NodeAgent agent() {
+        return agent;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (agent != null) {
+            agent.close();
+        }
+    }
+}

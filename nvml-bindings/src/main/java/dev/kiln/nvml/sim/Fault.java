@@ -1,0 +1,104 @@
+package dev.kiln.nvml.sim;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A fault injected into a simulated server. {@code gpu} is the GPU's slot: its NVML index on a
+ * healthy server (a missing GPU shifts the NVML indices of those after it, as on real hardware).
+ * The {@link #type()} strings are the {@code type:} values of a faults file.
+ */
+public sealed interface Fault {
+
+    String type();
+
+    /** The GPU does not enumerate at all (dead, unseated, or fell off before the driver loaded). */
+    record GpuMissing(int gpu) implements Fault {
+        public String type() {
+            return "gpu-missing";
+        }
+    }
+
+    /** Uncorrectable (double-bit) ECC errors: volatile and aggregate counts rise by {@code count}. */
+    record EccUncorrectable(int gpu, long count) implements Fault {
+        public String type() {
+            return "ecc-uncorrectable";
+        }
+    }
+
+    /** A row remap is pending and needs a GPU reset to take effect. */
+    record RemapPending(int gpu) implements Fault {
+        public String type() {
+            return "remap-pending";
+        }
+    }
+
+    /** A row remap failed (no spare rows left): RMA territory. */
+    record RemapFailure(int gpu) implements Fault {
+        public String type() {
+            return "remap-failure";
+        }
+    }
+
+    /** The PCIe link trained below its maximum generation and/or width. */
+    record PcieDowntrained(int gpu, Optional<Integer> generation, Optional<Integer> width) implements Fault {
+        public String type() {
+            return "pcie-downtrained";
+        }
+    }
+
+    /** NVLinks down; an empty list means every link of the GPU. */
+    record NvlinkDown(int gpu, List<Integer> links) implements Fault {
+        public NvlinkDown {
+            links = List.copyOf(links);
+        }
+
+        public String type() {
+            return "nvlink-down";
+        }
+    }
+
+    /** Thermal slowdown active: hot GPU, SW and HW thermal clock-event reasons set, SM clock held down. */
+    record ThermalSlowdown(int gpu) implements Fault {
+        public String type() {
+            return "thermal-slowdown";
+        }
+    }
+
+    /**
+     * The GPU falls off the bus mid-session: every call answers GPU_IS_LOST once it has been read
+     * {@code afterReads} times or {@code after} has passed since the server was created, whichever
+     * comes first (both zero: lost from the start).
+     */
+    record GpuLost(int gpu, long afterReads, Duration after) implements Fault {
+        public String type() {
+            return "gpu-lost";
+        }
+    }
+
+    /** An older driver: the named optional symbols are not exported, and the driver reports {@code driverVersion}. */
+    record MissingSymbol(List<String> symbols, Optional<String> driverVersion) implements Fault {
+        public MissingSymbol {
+            symbols = List.copyOf(symbols);
+        }
+
+        public String type() {
+            return "missing-symbol";
+        }
+    }
+
+    /** One GPU flashed with a different VBIOS than its siblings. */
+    record WrongVbios(int gpu, String version) implements Fault {
+        public String type() {
+            return "wrong-vbios";
+        }
+    }
+
+    /** Someone's process holds the GPU. */
+    record ProcessRunning(int gpu, long pid, long usedMemoryBytes) implements Fault {
+        public String type() {
+            return "process-running";
+        }
+    }
+}

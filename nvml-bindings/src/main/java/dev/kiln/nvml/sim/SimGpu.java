@@ -1,0 +1,100 @@
+package dev.kiln.nvml.sim;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The mutable state of one simulated GPU. Fields are set from the preset and faults when the
+ * server is built; {@link #loseNow()} and the counters may change later (test hooks, mid-session loss).
+ * Guarded by its own monitor: the simulator is called from many threads.
+ */
+public final class SimGpu {
+    final int slot;
+    final GpuModel model;
+    String name;
+    String uuid;
+    String serial;
+    String busId;
+    int pciBus;
+    int minor;
+    String vbios;
+    int temperature;
+    int powerUsage;
+    int smClock;
+    int memClock;
+    long clockEventReasons = 0x1L; // GPU idle
+    int pcieGen;
+    int pcieWidth;
+    int pcieReplays;
+    boolean eccEnabled = true;
+    long volatileCorrected;
+    long volatileUncorrected;
+    long aggregateCorrected;
+    long aggregateUncorrected;
+    int remappedCorrectable;
+    int remappedUncorrectable;
+    boolean remapPending;
+    boolean remapFailure;
+    boolean persistence = true;
+    boolean mig;
+    final List<SimLink> links = new ArrayList<>();
+    final List<long[]> processes = new ArrayList<>(); // {pid, usedBytes}
+    final long createdNanos = System.nanoTime();
+    final AtomicLong reads = new AtomicLong();
+    long lostAfterReads = -1;
+    long lostAfterNanos = -1;
+    volatile boolean lost;
+
+    record SimLink(int number, boolean active, String remoteBusId) {
+    }
+
+    SimGpu(int slot, GpuModel model) {
+        this.slot = slot;
+        this.model = model;
+    }
+
+    /** The slot index (NVML index on a healthy server). */
+    public int slot() {
+        return slot;
+    }
+
+    public String uuid() {
+        return uuid;
+    }
+
+    public String serial() {
+        return serial;
+    }
+
+    public String busId() {
+        return busId;
+    }
+
+    /** Test hook: the GPU falls off the bus now. */
+    public void loseNow() {
+        lost = true;
+    }
+
+    public boolean isLost() {
+        return lost;
+    }
+
+    /** Counts one NVML call on this GPU and applies a scheduled loss; true when the GPU is lost. */
+    boolean touchAndCheckLost() {
+        long n = reads.incrementAndGet();
+        if (!lost) {
+            if (lostAfterReads >= 0 && n > lostAfterReads) {
+                lost = true;
+            } else if (lostAfterNanos >= 0 && System.nanoTime() - createdNanos >= lostAfterNanos) {
+                lost = true;
+            }
+        }
+        return lost;
+    }
+
+    /** Milliseconds since this GPU "powered on", for the energy counter. */
+    long uptimeMillis() {
+        return (System.nanoTime() - createdNanos) / 1_000_000L;
+    }
+}

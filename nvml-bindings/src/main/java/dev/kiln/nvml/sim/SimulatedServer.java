@@ -1,0 +1,221 @@
+package dev.kiln.nvml.sim;
+
+import dev.kiln.nvml.raw.NvmlBinding;
+import dev.kiln.nvml.raw.NvmlSymbols;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * One simulated GPU server built from a {@link ServerPreset} and a list of faults. Identities
+ * (UUIDs, serials) derive from the node name, so the same node always gets the same GPUs and two
+ * nodes never share one. {@link #binding()} plugs it in below the typed NVML API.
+ */
+public final class SimulatedServer {
+    private final String nodeName;
+    private final ServerPreset preset;
+    private final List<SimGpu> slots;      // every slot, in preset order
+    private final List<SimGpu> visible;    // what NVML enumerates (missing GPUs removed)
+    private final Set<String> symbols;
+    private final String driverVersion;
+    private final List<Fault> faults;
+
+    public SimulatedServer(String nodeName, ServerPreset preset, List<Fault> faults) {
+        this.nodeName = nodeName;
+        this.preset = preset;
+        this.faults = List.copyOf(faults);
+        List<SimGpu> all = new ArrayList<>();
+        for (int slot = 0; slot < preset.gpuCount(); slot++) {
+            all.add(healthyGpu(slot));
+        }
+        Set<Integer> missing = new HashSet<>();
+        Set<String> syms = new HashSet<>(NvmlSymbols.REQUIRED);
+        syms.addAll(NvmlSymbols.OPTIONAL);
+        String driver = preset.driverVersion();
+        for (Fault f : faults) {
+            switch (f) {
+                case Fault.GpuMissing g -> missing.add(slotIndex(g.gpu()));
+                case Fault.MissingSymbol m -> {
+                    for (String s : m.symbols()) {
+                        if (NvmlSymbols.REQUIRED.contains(s)) {
+                            throw new IllegalArgumentException("fault missing-symbol: " + s
+                                    + " is required by Kiln; only optional symbols can be removed");
+                        }
+                        if (!NvmlSymbols.OPTIONAL.contains(s)) {
+                            throw new IllegalArgumentException("fault missing-symbol: " + s
+                                    + " is not a symbol Kiln uses; known optional symbols: "
+                                    + NvmlSymbols.OPTIONAL.stream().sorted().toList());
+                        }
+                        syms.remove(s);
+                    }
+                    driver = m.driverVersion().orElse(driver);
+                }
+                default -> apply(all.get(slotIndex(gpuOf(f))), f);
+            }
+        }
+        this.slots = List.copyOf(all);
+        List<SimGpu> vis = new ArrayList<>();
+        for (SimGpu g : all) {
+            if (!missing.contains(g.slot)) {
+                g.minor = vis.size();
+                vis.add(g);
+            }
+        }
+        this.visible = Collections.unmodifiableList(vis);
+        this.symbols = Set.copyOf(syms);
+        this.driverVersion = driver;
+    }
+
+    public SimulatedServer(String nodeName, ServerPreset preset) {
+        this(nodeName, preset, List.of());
+    }
+
+    private int slotIndex(int gpu) {
+        if (gpu < 0 || gpu >= preset.gpuCount()) {
+            throw new IllegalArgumentException("fault targets GPU " + gpu + " but preset " + preset.id()
+                    + " has GPUs 0.." + (preset.gpuCount() - 1));
+        }
+        return gpu;
+    }
+
+    private static int gpuOf(Fault f) {
+        return switch (f) {
+            case Fault.GpuMissing g -> g.gpu();
+            case Fault.EccUncorrectable e -> e.gpu();
+            case Fault.RemapPending r -> r.gpu();
+            case Fault.RemapFailure r -> r.gpu();
+            case Fault.PcieDowntrained p -> p.gpu();
+            case Fault.NvlinkDown n -> n.gpu();
+            case Fault.ThermalSlowdown t -> t.gpu();
+            case Fault.GpuLost l -> l.gpu();
+            case Fault.WrongVbios w -> w.gpu();
+            case Fault.ProcessRunning p -> p.gpu();
+            case Fault.MissingSymbol m -> throw new IllegalArgumentException("not a GPU fault: " + m);
+        };
+    }
+
+    private SimGpu healthyGpu(int slot) {
+        GpuModel m = preset.gpu();
+        SimGpu g = new SimGpu(slot, m);
+        g.name = m.name();
+        g.uuid = "GPU-" + UUID.nameUUIDFromBytes((nodeName + "/" + preset.id() + "/" + slot).getBytes());
+        // 13-digit serials like real boards, unique per node and slot.
+        long h = Integer.toUnsignedLong((nodeName + "#" + slot).hashCode());
+        g.serial = "16549" + String.format("%08d", (h * 31 + slot) % 100_000_000L);
+        g.busId = preset.gpuBusIds().get(slot);
+        g.pciBus = Integer.parseInt(g.busId.substring(9, 11), 16);
+        g.vbios = m.vbiosVersion();
+        g.temperature = m.idleCelsius() + (slot * 3) % 7;
+        g.powerUsage = m.idlePowerMilliwatts() + slot * 1_250;
+        g.smClock = m.smIdleMhz();
+        g.memClock = m.memoryMaxMhz();
+        g.pcieGen = m.pcieGeneration();
+        g.pcieWidth = m.pcieWidth();
+        for (int link = 0; link < preset.nvlinksPerGpu(); link++) {
+            String remote = preset.nvswitchBusIds().get(link % preset.nvswitchBusIds().size());
+            g.links.add(new SimGpu.SimLink(link, true, remote));
+        }
+        return g;
+    }
+
+    private void apply(SimGpu g, Fault f) {
+        GpuModel m = preset.gpu();
+        switch (f) {
+            case Fault.EccUncorrectable e -> {
+                g.volatileUncorrected += e.count();
+                g.aggregateUncorrected += e.count();
+            }
+            case Fault.RemapPending r -> {
+                g.remapPending = true;
+                g.remappedUncorrectable += 1;
+            }
+            case Fault.RemapFailure r -> g.remapFailure = true;
+            case Fault.PcieDowntrained p -> {
+                p.generation().ifPresent(v -> g.pcieGen = v);
+                p.width().ifPresent(v -> g.pcieWidth = v);
+            }
+            case Fault.NvlinkDown n -> {
+                if (preset.nvlinksPerGpu() == 0) {
+                    throw new IllegalArgumentException("fault nvlink-down: preset " + preset.id() + " has no NVLink");
+                }
+                for (int i = 0; i < g.links.size(); i++) {
+                    SimGpu.SimLink l = g.links.get(i);
+                    if (n.links().isEmpty() || n.links().contains(l.number())) {
+                        g.links.set(i, new SimGpu.SimLink(l.number(), false, l.remoteBusId()));
+                    }
+                }
+                for (int link : n.links()) {
+                    if (link >= g.links.size()) {
+                        throw new IllegalArgumentException("fault nvlink-down: link " + link + " does not exist; "
+                                + preset.id() + " GPUs have links 0.." + (g.links.size() - 1));
+                    }
+                }
+            }
+            case Fault.ThermalSlowdown t -> {
+                g.temperature = m.slowdownCelsius() + 2;
+                g.clockEventReasons = 0x20L | 0x40L;
+                g.smClock = m.smMaxMhz() / 2;
+            }
+            case Fault.GpuLost l -> {
+                boolean immediate = l.afterReads() == 0 && l.after().isZero();
+                if (immediate) {
+                    g.lost = true;
+                } else {
+                    g.lostAfterReads = l.afterReads() > 0 ? l.afterReads() : -1;
+                    g.lostAfterNanos = l.after().isZero() ? -1 : l.after().toNanos();
+                }
+            }
+            case Fault.WrongVbios w -> g.vbios = w.version();
+            case Fault.ProcessRunning p -> {
+                g.processes.add(new long[]{p.pid(), p.usedMemoryBytes()});
+                g.clockEventReasons = 0;
+            }
+            case Fault.GpuMissing gm -> throw new IllegalStateException("handled by the constructor");
+            case Fault.MissingSymbol ms -> throw new IllegalStateException("handled by the constructor");
+        }
+    }
+
+    public String nodeName() {
+        return nodeName;
+    }
+
+    public ServerPreset preset() {
+        return preset;
+    }
+
+    public List<Fault> faults() {
+        return faults;
+    }
+
+    /** Every GPU slot, including missing ones; for tests and the fleet simulator's hooks. */
+    public List<SimGpu> slots() {
+        return slots;
+    }
+
+    /** The GPU in slot {@code slot}. */
+    public SimGpu gpu(int slot) {
+        return slots.get(slotIndex(slot));
+    }
+
+    List<SimGpu> visibleGpus() {
+        return visible;
+    }
+
+    String driverVersion() {
+        return driverVersion;
+    }
+
+    Set<String> symbols() {
+        return symbols;
+    }
+
+    /** A binding whose calls answer from this server, exactly as the real library would. */
+    public NvmlBinding binding() {
+        return new NvmlBinding(new SimulatedNvml(this), symbols,
+                "simulator " + preset.id() + " (" + nodeName + ")", true);
+    }
+}

@@ -1,0 +1,451 @@
+package dev.kiln.nvml.sim;
+
+import dev.kiln.nvml.Nvml;
+import dev.kiln.nvml.NvmlSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+class FaultFileTest {
+
+    private static final String SOURCE = "faults.yaml";
+
+    private static final String EVERY_TYPE = """
+            # one of each fault type
+            faults:
+              - type: gpu-missing
+                node: node-003
+                gpu: 3
+              - type: ecc-uncorrectable
+                node: 2
+                gpu: 1
+                count: 12
+              - type: remap-pending
+                gpu: 0
+              - type: remap-failure
+                gpu: 1
+              - type: pcie-downtrained
+                gpu: 2
+                generation: 4
+                width: 8
+              - type: nvlink-down
+                gpu: 1
+                links: [3, 7]
+              - type: thermal-slowdown
+                gpu: 6
+              - type: gpu-lost
+                gpu: 5
+                afterReads: 40
+                afterSeconds: 2.5
+              - type: missing-symbol
+                symbols: [nvmlDeviceGetTemperatureV, nvmlDeviceGetRemappedRows]
+                driverVersion: 470.82.01
+              - type: wrong-vbios
+                gpu: 7
+                version: 96.00.99.00.01
+              - type: process-running
+                gpu: 0
+                pid: 31337
+                usedMemoryBytes: 4294967296
+            """;
+
+    private static FaultPlan parse(String text) {
+        return FaultFile.parse(SOURCE, new StringReader(text));
+    }
+
+    /** 1-based line of the first line of {@code text} that contains {@code fragment}. */
+    private static int lineOf(String text, String fragment) {
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].contains(fragment)) {
+                return i + 1;
+            }
+        }
+        throw new IllegalArgumentException("'" + fragment + "' not in the test text");
+    }
+
+    @Test
+    void everyTypeParses() {
+        FaultPlan plan = parse(EVERY_TYPE);
+        assertThat(plan.rules()).extracting(FaultPlan.Rule::fault).containsExactly(
+                new Fault.GpuMissing(3),
+                new Fault.EccUncorrectable(1, 12),
+                new Fault.RemapPending(0),
+                new Fault.RemapFailure(1),
+                new Fault.PcieDowntrained(2, Optional.of(4), Optional.of(8)),
+                new Fault.NvlinkDown(1, List.of(3, 7)),
+                new Fault.ThermalSlowdown(6),
+                new Fault.GpuLost(5, 40, Duration.ofMillis(2500)),
+                new Fault.MissingSymbol(List.of("nvmlDeviceGetTemperatureV", "nvmlDeviceGetRemappedRows"),
+                        Optional.of("470.82.01")),
+                new Fault.WrongVbios(7, "96.00.99.00.01"),
+                new Fault.ProcessRunning(0, 31337, 4_294_967_296L));
+        assertThat(plan.rules()).extracting(r -> r.fault().type()).containsExactly("gpu-missing",
+                "ecc-uncorrectable", "remap-pending", "remap-failure", "pcie-downtrained", "nvlink-down",
+                "thermal-slowdown", "gpu-lost", "missing-symbol", "wrong-vbios", "process-running");
+        // Each rule remembers where it was declared.
+        assertThat(plan.rules().get(0).line()).isEqualTo(lineOf(EVERY_TYPE, "type: gpu-missing"));
+        assertThat(plan.rules().get(10).line()).isEqualTo(lineOf(EVERY_TYPE, "type: process-running"));
+        assertThat(Fault.class.getPermittedSubclasses()).as("the file covers every Fault type")
+                .hasSize(plan.rules().size());
+    }
+
+    @Test
+    void defaultsApplyWhenOptionalFieldsAreLeftOut() {
+        FaultPlan plan = parse("""
+                faults:
+                  - {type: ecc-uncorrectable, gpu: 0}
+                  - {type: nvlink-down, gpu: 0}
+                  - {type: gpu-lost, gpu: 0}
+                  - {type: missing-symbol, symbols: nvmlDeviceGetTemperatureV}
+                  - {type: process-running, gpu: 0}
+                  - {type: pcie-downtrained, gpu: 0, width: 4}
+                """);
+        assertThat(plan.rules()).extracting(FaultPlan.Rule::fault).containsExactly(
+                new Fault.EccUncorrectable(0, 1),
+                new Fault.NvlinkDown(0, List.of()),
+                new Fault.GpuLost(0, 0, Duration.ZERO),
+                new Fault.MissingSymbol(List.of("nvmlDeviceGetTemperatureV"), Optional.empty()),
+                new Fault.ProcessRunning(0, 4242, 1L << 30),
+                new Fault.PcieDowntrained(0, Optional.empty(), Optional.of(4)));
+    }
+
+    @Test
+    void emptyOrCommentOnlyFileMeansNoFaults() {
+        assertThat(parse("")).isSameAs(FaultPlan.NONE);
+        assertThat(parse("# nothing yet\n").isEmpty()).isTrue();
+        assertThat(parse("faults: []\n").isEmpty()).isTrue();
+    }
+
+    // --- node targeting ------------------------------------------------------------------
+
+    @Test
+    void nodesAreTargetedByNameOrPosition() {
+        FaultPlan plan = parse(EVERY_TYPE);
+        FaultPlan.Rule byName = plan.rules().get(0);
+        assertThat(byName.nodeName()).contains("node-003");
+        assertThat(byName.nodePosition()).isEmpty();
+        FaultPlan.Rule byPosition = plan.rules().get(1);
+        assertThat(byPosition.nodePosition()).contains(2);
+        assertThat(byPosition.nodeName()).isEmpty();
+
+        List<Fault> untargeted = plan.rules().subList(2, plan.rules().size()).stream()
+                .map(FaultPlan.Rule::fault).toList();
+        // node-003 at position 3: the named fault and every untargeted one.
+        assertThat(plan.forNode("node-003", 3)).containsExactlyElementsOf(
+                Stream.concat(Stream.of(new Fault.GpuMissing(3)), untargeted.stream()).toList());
+        // position 2, whatever its name.
+        assertThat(plan.forNode("gpu-b07", 2)).containsExactlyElementsOf(
+                Stream.concat(Stream.of(new Fault.EccUncorrectable(1, 12)), untargeted.stream()).toList());
+        // a name is matched exactly, not as the node at that position.
+        assertThat(plan.forNode("node-002", 1)).containsExactlyElementsOf(untargeted);
+        assertThat(plan.forNode("node-0031", 4)).containsExactlyElementsOf(untargeted);
+    }
+
+    @Test
+    void quotedNumberIsAPositionAndNamesMayContainDigits() {
+        FaultPlan plan = parse("""
+                faults:
+                  - {type: remap-pending, gpu: 0, node: "7"}
+                  - {type: remap-pending, gpu: 1, node: gpu07}
+                """);
+        assertThat(plan.rules().get(0).nodePosition()).contains(7);
+        assertThat(plan.rules().get(1).nodeName()).contains("gpu07");
+    }
+
+    @Test
+    void codeBuiltPlanTargetsEveryNode() {
+        FaultPlan plan = FaultPlan.of(new Fault.RemapPending(0), new Fault.ThermalSlowdown(1));
+        assertThat(plan.forNode("any", 17)).hasSize(2);
+        assertThat(plan.rules()).allSatisfy(r -> assertThat(r.line()).isZero());
+        assertThat(FaultPlan.NONE.forNode("any", 1)).isEmpty();
+    }
+
+    @Test
+    void planDrivesTheSimulatorPerNode() {
+        FaultPlan plan = parse(EVERY_TYPE);
+        SimulatedServer third = new SimulatedServer("node-003", ServerPresets.HGX_H100, plan.forNode("node-003", 3));
+        SimulatedServer first = new SimulatedServer("node-001", ServerPresets.HGX_H100, plan.forNode("node-001", 1));
+        assertThat(Nvml.withSession(third.binding(), NvmlSession::deviceCount)).isEqualTo(7);
+        assertThat(Nvml.withSession(first.binding(), NvmlSession::deviceCount)).isEqualTo(8);
+        String driver = Nvml.withSession(first.binding(), s -> s.systemInfo().driverVersion());
+        assertThat(driver).isEqualTo("470.82.01");
+    }
+
+    // --- JSON ----------------------------------------------------------------------------
+
+    @Test
+    void jsonIsAcceptedToo() {
+        FaultPlan json = parse("""
+                {
+                  "faults": [
+                    {"type": "nvlink-down", "node": "node-003", "gpu": 1, "links": [3, 7]},
+                    {"type": "gpu-lost", "node": 2, "gpu": 5, "afterReads": 40, "afterSeconds": 2.5},
+                    {"type": "missing-symbol", "symbols": ["nvmlDeviceGetTemperatureV"]}
+                  ]
+                }
+                """);
+        assertThat(json.rules()).extracting(FaultPlan.Rule::fault).containsExactly(
+                new Fault.NvlinkDown(1, List.of(3, 7)),
+                new Fault.GpuLost(5, 40, Duration.ofMillis(2500)),
+                new Fault.MissingSymbol(List.of("nvmlDeviceGetTemperatureV"), Optional.empty()));
+        assertThat(json.rules().get(0).nodeName()).contains("node-003");
+        assertThat(json.rules().get(1).nodePosition()).contains(2);
+        assertThat(json.rules().get(1).line()).isEqualTo(4);
+    }
+
+    @Test
+    void jsonErrorsNameTheLineToo() {
+        String text = """
+                {
+                  "faults": [
+                    {"type": "gpu-missing",
+                     "gpu": "two"}
+                  ]
+                }
+                """;
+        assertThatThrownBy(() -> parse(text)).isInstanceOf(FaultFileException.class)
+                .hasMessageStartingWith(SOURCE + ":4: ").hasMessageContaining("'gpu'").hasMessageContaining("'two'");
+    }
+
+    // --- errors: source, line, field -----------------------------------------------------
+
+    /**
+     * name, text, the fragment that marks the line the error must name, and the field (or other
+     * words) the message must name.
+     */
+    static Stream<Arguments> badFiles() {
+        return Stream.of(
+                // not YAML at all
+                arguments("unclosed flow list", """
+                        faults:
+                          - type: gpu-missing
+                            gpu: 1
+                            links: [1, 2
+                          - type: remap-pending
+                        """, "- type: remap-pending", List.of("not valid YAML")),
+                arguments("tab indentation", "faults:\n\t- type: gpu-missing\n", "\t- type", List.of("not valid YAML")),
+                arguments("bad indentation", """
+                        faults:
+                          - type: gpu-missing
+                           gpu: 1
+                        """, " gpu: 1", List.of("not valid YAML")),
+                // shape
+                arguments("top level is a list", "- type: gpu-missing\n", "- type", List.of("top level", "mapping")),
+                arguments("faults missing", "fault:\n  - type: gpu-missing\n", "fault:", List.of("'fault'")),
+                arguments("faults not a list", "faults:\n  type: gpu-missing\n", "type: gpu-missing",
+                        List.of("'faults'", "must be a list")),
+                arguments("fault not a mapping", "faults:\n  - gpu-missing\n", "- gpu-missing",
+                        List.of("fault must be a mapping")),
+                // type
+                arguments("unknown type", """
+                        faults:
+                          - gpu: 1
+                            type: gpu-melted
+                        """, "type: gpu-melted", List.of("'type'", "'gpu-melted'", "gpu-missing", "wrong-vbios")),
+                arguments("missing type", """
+                        faults:
+                          - gpu: 1
+                        """, "- gpu: 1", List.of("missing field 'type'")),
+                arguments("type is a list", "faults:\n  - type: [gpu-missing]\n    gpu: 1\n", "type:",
+                        List.of("'type'", "single value")),
+                // unknown fields
+                arguments("unknown field", """
+                        faults:
+                          - type: gpu-missing
+                            gpu: 1
+                            colour: red
+                        """, "colour: red", List.of("unknown field 'colour'", "gpu")),
+                arguments("unknown top-level field", "faults: []\nnodes: 3\n", "nodes: 3",
+                        List.of("unknown field 'nodes'", "faults")),
+                arguments("duplicate field", """
+                        faults:
+                          - type: gpu-missing
+                            gpu: 1
+                            gpu: 2
+                        """, "gpu: 2", List.of("'gpu'", "twice", "line 3")),
+                // missing required fields
+                arguments("missing gpu", """
+                        faults:
+                          - type: remap-pending
+                            gpu: 0
+                          - type: remap-failure
+                            node: node-001
+                        """, "type: remap-failure", List.of("missing field 'gpu'")),
+                arguments("pcie-downtrained without values", """
+                        faults:
+                          - type: pcie-downtrained
+                            gpu: 1
+                        """, "type: pcie-downtrained", List.of("'generation'", "'width'")),
+                arguments("missing-symbol without symbols", """
+                        faults:
+                          - type: missing-symbol
+                            driverVersion: 470.82.01
+                        """, "type: missing-symbol", List.of("'symbols'")),
+                arguments("wrong-vbios without version", """
+                        faults:
+                          - type: wrong-vbios
+                            gpu: 2
+                        """, "type: wrong-vbios", List.of("missing field 'version'")),
+                arguments("wrong-vbios with empty version", """
+                        faults:
+                          - type: wrong-vbios
+                            gpu: 2
+                            version: ""
+                        """, "version:", List.of("'version'", "empty")),
+                // out of range
+                arguments("gpu too large", """
+                        faults:
+                          - type: gpu-missing
+                            gpu: 64
+                        """, "gpu: 64", List.of("'gpu'", "between 0 and 63", "64")),
+                arguments("negative gpu", "faults:\n  - type: gpu-missing\n    gpu: -1\n", "gpu: -1",
+                        List.of("'gpu'", "between 0 and 63")),
+                arguments("generation too high", """
+                        faults:
+                          - type: pcie-downtrained
+                            gpu: 0
+                            generation: 7
+                        """, "generation: 7", List.of("'generation'", "between 1 and 6")),
+                arguments("width zero", """
+                        faults:
+                          - type: pcie-downtrained
+                            gpu: 0
+                            width: 0
+                        """, "width: 0", List.of("'width'", "between 1 and 32")),
+                arguments("link out of range in a block list", """
+                        faults:
+                          - type: nvlink-down
+                            gpu: 0
+                            links:
+                              - 3
+                              - 36
+                        """, "- 36", List.of("'links'", "between 0 and 35", "36")),
+                arguments("count zero", """
+                        faults:
+                          - type: ecc-uncorrectable
+                            gpu: 0
+                            count: 0
+                        """, "count: 0", List.of("'count'", "at least 1")),
+                arguments("negative afterReads", """
+                        faults:
+                          - type: gpu-lost
+                            gpu: 0
+                            afterReads: -3
+                        """, "afterReads", List.of("'afterReads'", "at least 0")),
+                arguments("negative afterSeconds", """
+                        faults:
+                          - type: gpu-lost
+                            gpu: 0
+                            afterSeconds: -1
+                        """, "afterSeconds", List.of("'afterSeconds'", ">= 0")),
+                arguments("node position zero", """
+                        faults:
+                          - type: gpu-missing
+                            gpu: 0
+                            node: 0
+                        """, "node: 0", List.of("'node'", "from 1")),
+                arguments("pid zero", """
+                        faults:
+                          - type: process-running
+                            gpu: 0
+                            pid: 0
+                        """, "pid: 0", List.of("'pid'", "at least 1")),
+                // wrong types
+                arguments("gpu is a word", """
+                        faults:
+                          - type: gpu-missing
+                            gpu: two
+                        """, "gpu: two", List.of("'gpu'", "integer", "'two'")),
+                arguments("gpu is a fraction", "faults:\n  - type: gpu-missing\n    gpu: 1.5\n", "gpu: 1.5",
+                        List.of("'gpu'", "integer", "'1.5'")),
+                arguments("gpu is a boolean", "faults:\n  - type: gpu-missing\n    gpu: true\n", "gpu: true",
+                        List.of("'gpu'", "integer")),
+                arguments("gpu is a list", "faults:\n  - type: gpu-missing\n    gpu: [1, 2]\n", "gpu: [1, 2]",
+                        List.of("'gpu'", "single value")),
+                arguments("gpu is empty", "faults:\n  - type: gpu-missing\n    gpu:\n", "gpu:",
+                        List.of("'gpu'", "integer")),
+                arguments("count too big for a long", """
+                        faults:
+                          - type: ecc-uncorrectable
+                            gpu: 0
+                            count: 99999999999999999999
+                        """, "count:", List.of("'count'", "integer")),
+                arguments("afterSeconds is a word", """
+                        faults:
+                          - type: gpu-lost
+                            gpu: 0
+                            afterSeconds: soon
+                        """, "afterSeconds", List.of("'afterSeconds'", "'soon'")),
+                arguments("links is a mapping", """
+                        faults:
+                          - type: nvlink-down
+                            gpu: 0
+                            links: {first: 1}
+                        """, "links:", List.of("'links'", "single value")),
+                arguments("link is a word", """
+                        faults:
+                          - type: nvlink-down
+                            gpu: 0
+                            links: [1, three]
+                        """, "links:", List.of("'links'", "integer", "'three'")),
+                arguments("symbols nested list", """
+                        faults:
+                          - type: missing-symbol
+                            symbols:
+                              - [nvmlDeviceGetTemperatureV]
+                        """, "- [nvmlDeviceGetTemperatureV]", List.of("'symbols'", "single value")),
+                arguments("node is a list", """
+                        faults:
+                          - type: gpu-missing
+                            gpu: 0
+                            node: [node-001, node-002]
+                        """, "node:", List.of("'node'", "single value")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badFiles")
+    void errorsNameSourceLineAndField(String name, String text, String lineMarker, List<String> mentions) {
+        FaultFileException e = catchThrowableOfType(FaultFileException.class, () -> parse(text));
+        assertThat(e).as("%s must be rejected", name).isNotNull();
+        int line = lineOf(text, lineMarker);
+        assertThat(e.getMessage()).as("source and line").startsWith(SOURCE + ":" + line + ": ");
+        for (String m : mentions) {
+            assertThat(e.getMessage()).contains(m);
+        }
+    }
+
+    // --- files on disk ---------------------------------------------------------------------
+
+    @Test
+    void loadsFromAFileAndErrorsNameThePath(@TempDir Path dir) throws IOException {
+        Path good = dir.resolve("faults.yaml");
+        Files.writeString(good, EVERY_TYPE);
+        assertThat(FaultFile.load(good).rules()).hasSize(11);
+
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"faults\": [{\"type\": \"gpu-missing\"}]}\n");
+        assertThatThrownBy(() -> FaultFile.load(bad)).isInstanceOf(FaultFileException.class)
+                .hasMessageStartingWith(bad + ":1: ").hasMessageContaining("missing field 'gpu'");
+
+        Path missing = dir.resolve("nope.yaml");
+        assertThatThrownBy(() -> FaultFile.load(missing)).isInstanceOf(FaultFileException.class)
+                .hasMessageContaining(missing.toString()).hasMessageContaining("does not exist");
+    }
+}

@@ -1,0 +1,379 @@
+package dev.kiln.nvml.sim;
+
+import dev.kiln.nvml.ClockEventReason;
+import dev.kiln.nvml.ComputeProcess;
+import dev.kiln.nvml.EccInfo;
+import dev.kiln.nvml.GpuDevice;
+import dev.kiln.nvml.GpuSnapshot;
+import dev.kiln.nvml.GpuState;
+import dev.kiln.nvml.GpuUnavailableException;
+import dev.kiln.nvml.MemoryInfo;
+import dev.kiln.nvml.NvLink;
+import dev.kiln.nvml.Nvml;
+import dev.kiln.nvml.NvmlReturn;
+import dev.kiln.nvml.NvmlSession;
+import dev.kiln.nvml.NvmlSystemInfo;
+import dev.kiln.nvml.PciInfo;
+import dev.kiln.nvml.PcieLink;
+import dev.kiln.nvml.ReadError;
+import dev.kiln.nvml.RemappedRows;
+import dev.kiln.nvml.Utilization;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Every {@link Fault} type, seen through the typed NVML API the way a check sees it. */
+class SimulatedFaultsTest {
+
+    private static final long GIB = 1L << 30;
+    private static final ServerPreset H100 = ServerPresets.HGX_H100;
+
+    private static SimulatedServer h100(Fault... faults) {
+        return new SimulatedServer("node-001", H100, List.of(faults));
+    }
+
+    private static <T> T read(SimulatedServer server, Function<NvmlSession, T> work) {
+        return Nvml.withSession(server.binding(), work);
+    }
+
+    private static List<GpuSnapshot> snapshots(SimulatedServer server) {
+        return read(server, NvmlSession::snapshotAll);
+    }
+
+    @Test
+    void everyFaultTypeHasANestedTestClassHere() {
+        Set<String> tested = Arrays.stream(SimulatedFaultsTest.class.getDeclaredClasses())
+                .filter(c -> c.isAnnotationPresent(Nested.class)).map(Class::getSimpleName)
+                .collect(Collectors.toSet());
+        Set<String> faults = Arrays.stream(Fault.class.getPermittedSubclasses()).map(Class::getSimpleName)
+                .collect(Collectors.toSet());
+        assertThat(tested).containsAll(faults);
+    }
+
+    @Nested
+    class GpuMissing {
+        @Test
+        void countDropsAndTheSlotsBusIdIsGone() {
+            SimulatedServer server = h100(new Fault.GpuMissing(3));
+            List<GpuSnapshot> snaps = snapshots(server);
+            assertThat(snaps).hasSize(7);
+            List<String> busIds = snaps.stream().map(s -> s.pci().map(PciInfo::busId).orElseThrow()).toList();
+            assertThat(busIds).doesNotContain("00000000:5D:00.0");
+            assertThat(busIds).containsExactly("00000000:18:00.0", "00000000:2A:00.0", "00000000:3A:00.0",
+                    "00000000:9A:00.0", "00000000:AB:00.0", "00000000:BA:00.0", "00000000:DB:00.0");
+            // Later GPUs shift down one NVML index, as on real hardware.
+            assertThat(snaps.get(3).index()).isEqualTo(3);
+            assertThat(snaps.get(3).uuid()).contains(server.gpu(4).uuid());
+            assertThat(snaps).extracting(s -> s.uuid().orElseThrow()).doesNotContain(server.gpu(3).uuid());
+            assertThat(snaps).allSatisfy(s -> assertThat(s.state()).isEqualTo(GpuState.OK));
+        }
+
+        @Test
+        void twoMissingGpus() {
+            assertThat(read(h100(new Fault.GpuMissing(0), new Fault.GpuMissing(7)), NvmlSession::deviceCount))
+                    .isEqualTo(6);
+        }
+
+        @Test
+        void outOfRangeSlotIsRejected() {
+            assertThatThrownBy(() -> h100(new Fault.GpuMissing(8))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("GPU 8").hasMessageContaining("0..7");
+        }
+    }
+
+    @Nested
+    class EccUncorrectable {
+        @Test
+        void volatileAndAggregateCountsRiseOnThatGpuOnly() {
+            List<GpuSnapshot> snaps = snapshots(h100(new Fault.EccUncorrectable(2, 3),
+                    new Fault.EccUncorrectable(2, 2)));
+            EccInfo ecc = snaps.get(2).ecc().orElseThrow();
+            assertThat(ecc.volatileUncorrected()).contains(5L);
+            assertThat(ecc.aggregateUncorrected()).contains(5L);
+            assertThat(ecc.volatileCorrected()).contains(0L);
+            assertThat(ecc.aggregateCorrected()).contains(0L);
+            assertThat(ecc.enabled()).isTrue();
+            for (int i = 0; i < 8; i++) {
+                if (i != 2) {
+                    assertThat(snaps.get(i).ecc().orElseThrow().volatileUncorrected()).as("GPU %d", i).contains(0L);
+                }
+            }
+        }
+    }
+
+    @Nested
+    class RemapPending {
+        @Test
+        void pendingRemapIsReported() {
+            List<GpuSnapshot> snaps = snapshots(h100(new Fault.RemapPending(1)));
+            assertThat(snaps.get(1).remappedRows()).contains(new RemappedRows(0, 1, true, false));
+            assertThat(snaps.get(0).remappedRows()).contains(new RemappedRows(0, 0, false, false));
+        }
+    }
+
+    @Nested
+    class RemapFailure {
+        @Test
+        void failedRemapIsReported() {
+            List<GpuSnapshot> snaps = snapshots(h100(new Fault.RemapFailure(1)));
+            assertThat(snaps.get(1).remappedRows()).contains(new RemappedRows(0, 0, false, true));
+            assertThat(snaps.get(2).remappedRows().orElseThrow().failureOccurred()).isFalse();
+        }
+    }
+
+    @Nested
+    class PcieDowntrained {
+        @Test
+        void generationAndWidthTrainBelowMax() {
+            List<GpuSnapshot> snaps = snapshots(h100(
+                    new Fault.PcieDowntrained(5, Optional.of(3), Optional.of(8))));
+            PcieLink link = snaps.get(5).pcie();
+            assertThat(link.currentGeneration()).contains(3);
+            assertThat(link.currentWidth()).contains(8);
+            assertThat(link.maxGeneration()).contains(5);
+            assertThat(link.maxWidth()).contains(16);
+            assertThat(link.gpuMaxGeneration()).contains(5);
+            assertThat(snaps.get(4).pcie().currentGeneration()).contains(5);
+        }
+
+        @Test
+        void widthOnly() {
+            PcieLink link = snapshots(h100(new Fault.PcieDowntrained(0, Optional.empty(), Optional.of(4))))
+                    .get(0).pcie();
+            assertThat(link.currentGeneration()).contains(5);
+            assertThat(link.currentWidth()).contains(4);
+        }
+    }
+
+    @Nested
+    class NvlinkDown {
+        @Test
+        void namedLinksAreInactiveWithNoRemote() {
+            List<NvLink> links = snapshots(h100(new Fault.NvlinkDown(4, List.of(3, 7)))).get(4).nvlinks();
+            assertThat(links).hasSize(18);
+            for (NvLink l : links) {
+                if (l.link() == 3 || l.link() == 7) {
+                    assertThat(l.active()).as("link %d", l.link()).isFalse();
+                    assertThat(l.remotePciBusId()).as("link %d", l.link()).isEmpty();
+                } else {
+                    assertThat(l.active()).as("link %d", l.link()).isTrue();
+                    assertThat(l.remotePciBusId()).as("link %d", l.link()).isPresent();
+                }
+            }
+        }
+
+        @Test
+        void otherGpusKeepAllLinks() {
+            List<GpuSnapshot> snaps = snapshots(h100(new Fault.NvlinkDown(4, List.of(3, 7))));
+            assertThat(snaps.get(3).nvlinks()).hasSize(18).allSatisfy(l -> assertThat(l.active()).isTrue());
+        }
+
+        @Test
+        void emptyListMeansEveryLink() {
+            List<NvLink> links = snapshots(h100(new Fault.NvlinkDown(0, List.of()))).get(0).nvlinks();
+            assertThat(links).hasSize(18).allSatisfy(l -> {
+                assertThat(l.active()).isFalse();
+                assertThat(l.remotePciBusId()).isEmpty();
+            });
+        }
+
+        @Test
+        void nonexistentLinkOrPresetWithoutNvlinkIsRejected() {
+            assertThatThrownBy(() -> h100(new Fault.NvlinkDown(0, List.of(18))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("link 18");
+            assertThatThrownBy(() -> new SimulatedServer("n", ServerPresets.PCIE_L40S,
+                    List.of(new Fault.NvlinkDown(0, List.of()))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no NVLink");
+        }
+    }
+
+    @Nested
+    class ThermalSlowdown {
+        @Test
+        void thermalReasonsDecodeAndClocksDrop() {
+            List<GpuSnapshot> snaps = snapshots(h100(new Fault.ThermalSlowdown(6)));
+            GpuSnapshot hot = snaps.get(6);
+            assertThat(hot.clocks().eventReasons()).containsExactly(ClockEventReason.SW_THERMAL_SLOWDOWN,
+                    ClockEventReason.HW_THERMAL_SLOWDOWN);
+            assertThat(hot.clocks().eventReasonsMask()).contains(0x60L);
+            assertThat(hot.temperatures().gpuCelsius().orElseThrow())
+                    .isGreaterThanOrEqualTo(hot.temperatures().slowdownCelsius().orElseThrow());
+            assertThat(hot.clocks().smMhz().orElseThrow()).isLessThan(hot.clocks().smMaxMhz().orElseThrow());
+            assertThat(snaps.get(5).clocks().eventReasons()).containsExactly(ClockEventReason.GPU_IDLE);
+            assertThat(snaps.get(5).temperatures().gpuCelsius().orElseThrow())
+                    .isLessThan(snaps.get(5).temperatures().slowdownCelsius().orElseThrow());
+        }
+    }
+
+    @Nested
+    class GpuLost {
+        @Test
+        void lostAfterSomeReadsKeepsEarlierFieldsAndMarksTheSnapshotLost() {
+            SimulatedServer server = h100(new Fault.GpuLost(2, 5, Duration.ZERO));
+            List<GpuSnapshot> first = snapshots(server);
+            GpuSnapshot lost = first.get(2);
+            assertThat(lost.state()).isEqualTo(GpuState.LOST);
+            assertThat(lost.name()).contains(H100.gpu().name());
+            assertThat(lost.uuid()).contains(server.gpu(2).uuid());
+            assertThat(lost.serial()).contains(server.gpu(2).serial());
+            assertThat(lost.memory()).isEmpty();
+            assertThat(lost.ecc()).isEmpty();
+            assertThat(lost.nvlinks()).isEmpty();
+            assertThat(lost.pcie()).isEqualTo(PcieLink.NONE);
+            assertThat(lost.errors()).singleElement().satisfies(e -> {
+                assertThat(e.result()).isEqualTo(NvmlReturn.ERROR_GPU_IS_LOST);
+                assertThat(e.rawCode()).isEqualTo(15);
+            });
+            assertThat(first).filteredOn(s -> s.index() != 2)
+                    .allSatisfy(s -> assertThat(s.state()).isEqualTo(GpuState.OK));
+            assertThat(server.gpu(2).isLost()).isTrue();
+
+            // Next pass: even the handle cannot be had; the GPU still counts and is still LOST.
+            List<GpuSnapshot> second = snapshots(server);
+            assertThat(second).hasSize(8);
+            assertThat(second.get(2).state()).isEqualTo(GpuState.LOST);
+            assertThat(second.get(2).name()).isEmpty();
+            assertThat(second.get(2).errors()).extracting(ReadError::field).containsExactly("handle");
+        }
+
+        @Test
+        void lostFromTheStart() {
+            SimulatedServer server = h100(new Fault.GpuLost(0, 0, Duration.ZERO));
+            read(server, s -> {
+                assertThatThrownBy(() -> s.device(0)).isInstanceOfSatisfying(GpuUnavailableException.class,
+                        e -> assertThat(e.state()).isEqualTo(GpuState.LOST));
+                assertThat(s.deviceCount()).isEqualTo(8);
+                GpuSnapshot snap = s.snapshotAll().get(0);
+                assertThat(snap.state()).isEqualTo(GpuState.LOST);
+                assertThat(snap.errors()).singleElement().satisfies(e -> {
+                    assertThat(e.field()).isEqualTo("handle");
+                    assertThat(e.function()).isEqualTo("nvmlDeviceGetHandleByIndex_v2");
+                });
+                return null;
+            });
+        }
+
+        @Test
+        void lostAfterTimePasses() throws InterruptedException {
+            SimulatedServer server = h100(new Fault.GpuLost(1, 0, Duration.ofMillis(1)));
+            Thread.sleep(20);
+            read(server, s -> {
+                assertThatThrownBy(() -> s.device(1)).isInstanceOf(GpuUnavailableException.class);
+                assertThat(s.device(0).name()).isPresent();
+                return null;
+            });
+        }
+
+        @Test
+        void testHookLosesAGpuMidSession() {
+            SimulatedServer server = h100();
+            read(server, s -> {
+                GpuDevice d = s.device(3);
+                assertThat(d.name()).isPresent();
+                server.gpu(3).loseNow();
+                assertThatThrownBy(d::name).isInstanceOf(GpuUnavailableException.class);
+                assertThat(d.snapshot().state()).isEqualTo(GpuState.LOST);
+                return null;
+            });
+        }
+    }
+
+    @Nested
+    class MissingSymbol {
+        @Test
+        void olderDriverLacksOptionalSymbolsAndReportsItsVersion() {
+            SimulatedServer server = h100(new Fault.MissingSymbol(List.of("nvmlDeviceGetTemperatureV",
+                    "nvmlDeviceGetRemappedRows", "nvmlDeviceGetCurrentClocksEventReasons"),
+                    Optional.of("470.82.01")));
+            read(server, s -> {
+                assertThat(s.capabilities()).doesNotContain("nvmlDeviceGetTemperatureV",
+                        "nvmlDeviceGetRemappedRows", "nvmlDeviceGetCurrentClocksEventReasons");
+                assertThat(s.capabilities()).contains("nvmlDeviceGetTemperature",
+                        "nvmlDeviceGetCurrentClocksThrottleReasons");
+                NvmlSystemInfo info = s.systemInfo();
+                assertThat(info.driverVersion()).isEqualTo("470.82.01");
+                assertThat(info.nvmlVersion()).isEqualTo("12.470.82.01");
+                GpuSnapshot snap = s.device(0).snapshot();
+                assertThat(snap.state()).isEqualTo(GpuState.OK);
+                assertThat(snap.errors()).as("a missing symbol is absence, not an error").isEmpty();
+                assertThat(snap.remappedRows()).isEmpty();
+                // Fallbacks to the older calls still read.
+                assertThat(snap.temperatures().gpuCelsius()).isPresent();
+                assertThat(snap.clocks().eventReasons()).containsExactly(ClockEventReason.GPU_IDLE);
+                return null;
+            });
+        }
+
+        @Test
+        void withoutBothTemperatureCallsTheReadingIsEmpty() {
+            SimulatedServer server = h100(new Fault.MissingSymbol(
+                    List.of("nvmlDeviceGetTemperatureV", "nvmlDeviceGetTemperature"), Optional.empty()));
+            GpuSnapshot snap = snapshots(server).get(0);
+            assertThat(snap.temperatures().gpuCelsius()).isEmpty();
+            assertThat(snap.temperatures().slowdownCelsius()).isPresent();
+            assertThat(snap.errors()).isEmpty();
+            assertThat(read(server, NvmlSession::systemInfo).driverVersion()).isEqualTo(H100.driverVersion());
+        }
+
+        @Test
+        void requiredOrUnknownSymbolsCannotBeRemoved() {
+            assertThatThrownBy(() -> h100(new Fault.MissingSymbol(List.of("nvmlDeviceGetUUID"), Optional.empty())))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nvmlDeviceGetUUID")
+                    .hasMessageContaining("required");
+            assertThatThrownBy(() -> h100(new Fault.MissingSymbol(List.of("nvmlDeviceGetFoo"), Optional.empty())))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nvmlDeviceGetFoo");
+        }
+    }
+
+    @Nested
+    class WrongVbios {
+        @Test
+        void oneGpuDiffersFromItsSiblings() {
+            List<GpuSnapshot> snaps = snapshots(h100(new Fault.WrongVbios(6, "96.00.99.00.01")));
+            assertThat(snaps.get(6).vbiosVersion()).contains("96.00.99.00.01");
+            assertThat(snaps).filteredOn(s -> s.index() != 6)
+                    .allSatisfy(s -> assertThat(s.vbiosVersion()).contains(H100.gpu().vbiosVersion()));
+        }
+    }
+
+    @Nested
+    class ProcessRunning {
+        @Test
+        void processHoldsMemoryAndTheGpuIsBusy() {
+            List<GpuSnapshot> snaps = snapshots(h100(new Fault.ProcessRunning(0, 4242, 2 * GIB)));
+            GpuSnapshot busy = snaps.get(0);
+            assertThat(busy.computeProcesses()).contains(List.of(new ComputeProcess(4242, Optional.of(2 * GIB))));
+            MemoryInfo m = busy.memory().orElseThrow();
+            assertThat(m.usedBytes()).isEqualTo(2 * GIB);
+            assertThat(m.freeBytes()).isEqualTo(m.totalBytes() - m.reservedBytes().orElseThrow() - 2 * GIB);
+            assertThat(busy.utilization()).contains(new Utilization(97, 41));
+            assertThat(busy.clocks().eventReasons()).doesNotContain(ClockEventReason.GPU_IDLE);
+            assertThat(snaps.get(1).computeProcesses()).contains(List.of());
+            assertThat(snaps.get(1).utilization()).contains(new Utilization(0, 0));
+        }
+
+        @Test
+        void moreProcessesThanTheFirstBufferHolds() {
+            List<Fault> faults = new ArrayList<>();
+            for (int i = 0; i < 11; i++) {
+                faults.add(new Fault.ProcessRunning(7, 5000 + i, (i + 1) * GIB));
+            }
+            List<ComputeProcess> procs = snapshots(new SimulatedServer("node-001", H100, faults)).get(7)
+                    .computeProcesses().orElseThrow();
+            assertThat(procs).extracting(ComputeProcess::pid)
+                    .containsExactly(5000L, 5001L, 5002L, 5003L, 5004L, 5005L, 5006L, 5007L, 5008L, 5009L, 5010L);
+            assertThat(procs.get(10).usedMemoryBytes()).contains(11 * GIB);
+        }
+    }
+}
