@@ -40,9 +40,20 @@ import java.util.Set;
  * Errors name the file, the line and the field, and say what is expected.
  */
 public final class FaultFile {
-    private static final Set<String> TYPES = Set.of("gpu-missing", "ecc-uncorrectable", "remap-pending",
-            "remap-failure", "pcie-downtrained", "nvlink-down", "thermal-slowdown", "gpu-lost", "missing-symbol",
-            "wrong-vbios", "process-running");
+    /** Each fault type and the fields it takes besides {@code type} and {@code node}. */
+    private static final Map<String, Set<String>> FIELDS = Map.ofEntries(
+            Map.entry("gpu-missing", Set.of("gpu")),
+            Map.entry("ecc-uncorrectable", Set.of("gpu", "count")),
+            Map.entry("remap-pending", Set.of("gpu")),
+            Map.entry("remap-failure", Set.of("gpu")),
+            Map.entry("pcie-downtrained", Set.of("gpu", "generation", "width")),
+            Map.entry("nvlink-down", Set.of("gpu", "links")),
+            Map.entry("thermal-slowdown", Set.of("gpu")),
+            Map.entry("gpu-lost", Set.of("gpu", "afterReads", "afterSeconds")),
+            Map.entry("missing-symbol", Set.of("symbols", "driverVersion")),
+            Map.entry("wrong-vbios", Set.of("gpu", "version")),
+            Map.entry("process-running", Set.of("gpu", "pid", "usedMemoryBytes")));
+    private static final Set<String> TYPES = FIELDS.keySet();
 
     private final String source;
 
@@ -105,6 +116,13 @@ public final class FaultFile {
         if (!TYPES.contains(type)) {
             throw error(line(m.get("type")), "field 'type': unknown fault type '" + type + "'; expected one of "
                     + TYPES.stream().sorted().toList());
+        }
+        for (Map.Entry<String, Node> field : m.entrySet()) {
+            String f = field.getKey();
+            if (!f.equals("type") && !f.equals("node") && !FIELDS.get(type).contains(f)) {
+                throw error(line(field.getValue()), "field '" + f + "' does not apply to fault type '" + type
+                        + "'; it takes " + FIELDS.get(type).stream().sorted().toList());
+            }
         }
         Optional<String> nodeName = Optional.empty();
         Optional<Integer> nodePosition = Optional.empty();

@@ -80,6 +80,11 @@ public final class SimGpu {
         return lost;
     }
 
+    /** How many NVML calls have touched this GPU so far (tests assert that readings are memoized). */
+    public long readCount() {
+        return reads.get();
+    }
+
     /** Counts one NVML call on this GPU and applies a scheduled loss; true when the GPU is lost. */
     boolean touchAndCheckLost() {
         long n = reads.incrementAndGet();

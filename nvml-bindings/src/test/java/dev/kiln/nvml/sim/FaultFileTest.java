@@ -253,6 +253,12 @@ class FaultFileTest {
                         List.of("'faults'", "must be a list")),
                 arguments("fault not a mapping", "faults:\n  - gpu-missing\n", "- gpu-missing",
                         List.of("fault must be a mapping")),
+                arguments("field of another fault type", """
+                        faults:
+                          - type: remap-pending
+                            gpu: 1
+                            links: [3]
+                        """, "links: [3]", List.of("'links'", "does not apply", "remap-pending")),
                 // type
                 arguments("unknown type", """
                         faults:
