@@ -74,15 +74,35 @@ public final class GpuProbe implements AutoCloseable {
         return Optional.ofNullable(session);
     }
 
-    public synchronized GpuReading read() {
+    /** NVML status and GPU count only: what {@code GET /v1/node} needs, without walking every GPU. */
+    public record GpuSummary(NvmlStatus status, int count, List<ErrorEntry> errors) {
+    }
+
+    public synchronized GpuSummary summary() {
         Optional<NvmlSession> s = session();
         if (s.isEmpty()) {
-            String reason = binding == null ? unavailableReason : initFailure;
-            return new GpuReading(new NvmlStatus(false, reason, null, null, null, null, List.of()), List.of(),
-                    List.of(new ErrorEntry("nvml", null, null, "NVML_UNAVAILABLE", reason)));
+            return new GpuSummary(unavailableStatus(), 0, List.of(unavailableError()));
         }
-        NvmlSession nvml = s.get();
         List<ErrorEntry> errors = new ArrayList<>();
+        NvmlStatus status = status(s.get(), errors);
+        int count = 0;
+        try {
+            count = s.get().deviceCount();
+        } catch (NvmlException e) {
+            errors.add(new ErrorEntry("nvml", null, "deviceCount", e.result().name(), e.getMessage()));
+        }
+        return new GpuSummary(status, count, List.copyOf(errors));
+    }
+
+    private NvmlStatus unavailableStatus() {
+        return new NvmlStatus(false, binding == null ? unavailableReason : initFailure, null, null, null, null, List.of());
+    }
+
+    private ErrorEntry unavailableError() {
+        return new ErrorEntry("nvml", null, null, "NVML_UNAVAILABLE", binding == null ? unavailableReason : initFailure);
+    }
+
+    private NvmlStatus status(NvmlSession nvml, List<ErrorEntry> errors) {
         NvmlSystemInfo sys = null;
         try {
             sys = nvml.systemInfo();
@@ -90,9 +110,19 @@ public final class GpuProbe implements AutoCloseable {
             errors.add(new ErrorEntry("nvml", null, "systemInfo", e.result().name(), e.getMessage()));
         }
         List<String> missing = NvmlSymbols.OPTIONAL.stream().filter(sym -> !binding.has(sym)).sorted().toList();
-        NvmlStatus status = new NvmlStatus(true, null, binding.description(),
+        return new NvmlStatus(true, null, binding.description(),
                 sys == null ? null : sys.driverVersion(), sys == null ? null : sys.nvmlVersion(),
                 sys == null ? null : sys.cudaDriverVersionString().orElse(null), missing);
+    }
+
+    public synchronized GpuReading read() {
+        Optional<NvmlSession> s = session();
+        if (s.isEmpty()) {
+            return new GpuReading(unavailableStatus(), List.of(), List.of(unavailableError()));
+        }
+        NvmlSession nvml = s.get();
+        List<ErrorEntry> errors = new ArrayList<>();
+        NvmlStatus status = status(nvml, errors);
         List<GpuInventory> gpus = new ArrayList<>();
         try {
             for (GpuSnapshot snap : nvml.snapshotAll()) {

@@ -42,6 +42,7 @@ public final class NodeAgent implements AutoCloseable {
     private final String bootId;
     private final Memoized<HostProbe.HostReading> host;
     private final Memoized<GpuProbe.GpuReading> gpus;
+    private final Memoized<GpuProbe.GpuSummary> gpuSummary;
     private final Memoized<InfinibandProbe.IbReading> ib;
     private final SimulatedServer simulatedServer;
 
@@ -60,6 +61,7 @@ public final class NodeAgent implements AutoCloseable {
         this.simulatedServer = simulatedServer;
         this.host = new Memoized<>(hostProbe::read, lifetimes.host());
         this.gpus = new Memoized<>(gpuProbe::read, lifetimes.gpus());
+        this.gpuSummary = new Memoized<>(gpuProbe::summary, lifetimes.gpus());
         this.ib = new Memoized<>(ibProbe::read, lifetimes.infiniband());
     }
 
@@ -92,8 +94,9 @@ public final class NodeAgent implements AutoCloseable {
         return simulatedServer;
     }
 
+    /** Cheap: NVML status and GPU count, without walking every GPU (what {@code kiln status} asks for). */
     public NodeInfo nodeInfo() {
-        GpuProbe.GpuReading g = gpus.get();
+        GpuProbe.GpuSummary g = gpuSummary.get();
         HostProbe.HostReading h = host.get();
         Instant now = clock.instant();
         return new NodeInfo(ProtocolVersion.SCHEMA_VERSION, name, h.host().hostname(), ProtocolVersion.KILN_VERSION,
@@ -106,6 +109,7 @@ public final class NodeAgent implements AutoCloseable {
         if (fresh) {
             host.invalidate();
             gpus.invalidate();
+            gpuSummary.invalidate();
             ib.invalidate();
         }
         HostProbe.HostReading h = host.get();

@@ -83,7 +83,9 @@ public final class RunningFleet implements AutoCloseable {
             int port = options.spread() ? (options.basePort() == 0 ? 9478 : options.basePort())
                     : (options.basePort() == 0 ? 0 : options.basePort() + position - 1);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
-                    .setMaxInitialLineLength(8192).setMaxHeaderSize(16384).setReuseAddress(true));
+                    .setMaxInitialLineLength(8192).setMaxHeaderSize(16384).setReuseAddress(true)
+                    // Agents speak HTTP/1.1 only; an h2c upgrade would cap a client at 100 concurrent streams.
+                    .setHttp2ClearTextEnabled(false));
             server.invalidRequestHandler(AgentRoutes::invalidRequest).requestHandler(router);
             pending.add(server.listen());
             names.add(name);

@@ -128,8 +128,10 @@ public final class AgentRoutes {
 
     /** Handler for requests the HTTP codec could not parse (fleet simulator servers). */
     public static void invalidRequest(HttpServerRequest req) {
-        int status = req.decoderResult() != null && req.decoderResult().cause() instanceof
-                io.netty.handler.codec.TooLongFrameException ? 431 : 400;
+        Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
+        // As Vert.x's default handler: an over-long request line is 414, over-long headers 431.
+        int status = cause instanceof io.netty.handler.codec.http.TooLongHttpLineException ? 414
+                : cause instanceof io.netty.handler.codec.TooLongFrameException ? 431 : 400;
         String body = "{\"status\":" + status + ",\"error\":\"bad_request\",\"message\":\"malformed HTTP request\"}";
         req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
                 .putHeader(HttpHeaders.CONNECTION, "close").end(body);

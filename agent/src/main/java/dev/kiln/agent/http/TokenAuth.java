@@ -59,21 +59,31 @@ public final class TokenAuth {
         return fromFile(file);
     }
 
-    /** Writes a new random 256-bit token to a file that must not exist yet. */
+    /**
+     * Writes a new random 256-bit token to a file that must not exist yet. The token is written to a
+     * private temporary file first and then hard-linked into place, so a concurrent reader never sees
+     * an empty or partial token and an existing file is never overwritten.
+     */
     public static String writeNewToken(Path file) throws IOException {
         byte[] bytes = new byte[32];
         new SecureRandom().nextBytes(bytes);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
+        Path target = file.toAbsolutePath();
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(parent, ".kiln-token", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            tmp = Files.createTempFile(parent, ".kiln-token", ".tmp");
         }
         try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(file);
+            Files.writeString(tmp, token + "\n", StandardCharsets.UTF_8);
+            Files.createLink(target, tmp); // fails with FileAlreadyExistsException instead of replacing
+        } finally {
+            Files.deleteIfExists(tmp);
         }
-        Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
         return token;
     }
 
