@@ -1,0 +1,246 @@
+package dev.kiln.cli;
+
+import dev.kiln.agent.fleet.FleetSimulator;
+import dev.kiln.agent.fleet.RunningFleet;
+import dev.kiln.cli.fanout.FanOut;
+import dev.kiln.cli.fanout.NodeResult;
+import dev.kiln.cli.fleet.Fleet;
+import dev.kiln.cli.fleet.FleetFile;
+import dev.kiln.cli.fleet.FleetNode;
+import dev.kiln.cli.output.OutputFormat;
+import dev.kiln.nvml.sim.Fault;
+import dev.kiln.nvml.sim.FaultPlan;
+import dev.kiln.nvml.sim.ServerPreset;
+import dev.kiln.nvml.sim.ServerPresets;
+import dev.kiln.protocol.InventoryDocument;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * {@code kiln demo}: a guided tour against an in-process simulated fleet with a few faults. Narration
+ * goes to stderr; the tables and findings (what the real commands print) go to stdout.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Start a simulated fleet with a few faults and walk through kiln against it.",
+        description = {"Starts N simulated kiln-agents on 127.0.0.1 in this process (no GPUs, no root, nothing "
+                + "installed), injects faults (a PCIe link trained down, a missing GPU, NVLinks down, a GPU that "
+                + "falls off the bus), runs 'kiln status' and 'kiln inventory' against them, points at the faulty "
+                + "GPUs, then stops the fleet. Takes a few seconds; always exits 0 unless the demo itself breaks."})
+final class DemoCommand implements Callable<Integer> {
+    private static final int MAX_NODES = 512;
+
+    @Spec
+    CommandSpec spec;
+
+    private int nodes = 16;
+
+    @Option(names = "--nodes", paramLabel = "N", defaultValue = "16",
+            description = "Simulated nodes, 1.." + MAX_NODES + " (default: ${DEFAULT-VALUE}).")
+    void setNodes(int n) {
+        if (n < 1 || n > MAX_NODES) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--nodes must be between 1 and " + MAX_NODES + ", got " + n);
+        }
+        nodes = n;
+    }
+
+    private ServerPreset preset = ServerPresets.HGX_H100;
+
+    @Option(names = "--preset", paramLabel = "PRESET", defaultValue = "hgx-h100",
+            description = "Simulated server: hgx-h100, hgx-h200, hgx-b200, pcie-l40s (default: ${DEFAULT-VALUE}).")
+    void setPreset(String id) {
+        preset = ServerPresets.find(id).orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
+                "unknown preset '" + id + "'; choose one of " + String.join(", ", ServerPresets.ids())));
+    }
+
+    /** One injected fault (null: injected later through a test hook) and the sentence that announces it. */
+    private record Planned(String node, int position, Fault fault, String story) {
+    }
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        long t0 = System.nanoTime();
+        List<Planned> planned = plan();
+        Planned lost = lostGpu();
+        Path dir = Files.createTempDirectory("kiln-demo-");
+        try {
+            say(err, "kiln demo: %d simulated %s servers (%s). Nothing here touches real hardware.",
+                    nodes, preset.id(), preset.description());
+            say(err, "");
+            say(err, "[1/6] Starting %d kiln-agents on 127.0.0.1, each with its own port, bearer token check and "
+                    + "simulated GPUs. Injected faults:", nodes);
+            for (Planned p : planned) {
+                say(err, "        - %s: %s", p.node(), p.story());
+            }
+            FaultPlan faults = new FaultPlan(planned.stream().filter(p -> p.fault() != null)
+                    .map(p -> new FaultPlan.Rule(Optional.of(p.node()), Optional.empty(), p.fault(), 0)).toList());
+            try (RunningFleet fleet = FleetSimulator.start(FleetSimulator.options(nodes, preset, faults, dir))) {
+                Path fleetFile = fleet.fleetFile();
+                say(err, "      Fleet file %s lists them by rack; every command below reads it.", fleetFile);
+                Fleet parsed = FleetFile.load(fleetFile);
+                Duration timeout = parsed.timeout().orElse(FanOutOptions.DEFAULT_TIMEOUT);
+                try (FanOut fanOut = FanOut.start()) {
+                    say(err, "");
+                    say(err, "[2/6] $ kiln status --fleet %s", fleetFile);
+                    StatusReport status = new StatusReport(OutputFormat.table, out);
+                    fanOut.run(parsed.nodes(), Agents.NODE_PATH, Agents.NODE_INFO, timeout,
+                            FanOutOptions.DEFAULT_MAX_IN_FLIGHT, status, null);
+                    status.finish(err);
+                    say(err, "      Every agent answers (exit status %d). A node with fewer GPUs than its siblings "
+                            + "already shows; the rest needs the inventory.", status.tally.exitCode());
+
+                    say(err, "");
+                    Inventory first = inventory(fanOut, parsed.nodes(), Agents.INVENTORY_PATH, timeout);
+                    say(err, "[3/6] $ kiln inventory --fleet %s --node %s", fleetFile,
+                            String.join(",", first.findings.keySet()));
+                    say(err, "      (kiln inventory read all %d nodes, %d GPUs; shown here: the nodes with findings, "
+                            + "as --node selects them)", first.tally.nodes, first.tally.gpus);
+                    first.print(out, err);
+                    say(err, "      Exit status %d: degraded links and a missing GPU are findings, not yet failed checks.",
+                            first.tally.exitCode());
+
+                    say(err, "");
+                    int lostGpu = ((Fault.GpuLost) lost.fault()).gpu();
+                    say(err, "[4/6] Meanwhile %s GPU %d falls off the bus (as after an Xid 79 error).", lost.node(),
+                            lostGpu);
+                    fleet.agent(lost.node()).simulatedServer().gpu(lostGpu).loseNow();
+
+                    say(err, "");
+                    say(err, "[5/6] $ kiln inventory --fleet %s --fresh --node %s", fleetFile, lost.node());
+                    Inventory second = inventory(fanOut, parsed.nodes().stream()
+                            .filter(n -> n.name().equals(lost.node())).toList(), Agents.INVENTORY_PATH + "?fresh=true",
+                            timeout);
+                    second.print(out, err);
+                    say(err, "      Exit status %d: a GPU is not ok. The agent still names it by the serial it last "
+                            + "read, so the technician knows which board to pull.", second.tally.exitCode());
+                }
+                say(err, "");
+                say(err, "[6/6] Next, in a terminal of your own:");
+                say(err, "        bin/kiln-agent simulate-fleet --nodes %d --preset %s --fleet-file fleet.yaml   "
+                        + "# serves until Ctrl-C; --faults FILE injects faults (docs/faults.md)", nodes, preset.id());
+                say(err, "        bin/kiln status --fleet fleet.yaml");
+                say(err, "        bin/kiln inventory --fleet fleet.yaml -o json | jq '.[] | {node, gpus: "
+                        + "(.inventory.gpus | length)}'");
+                say(err, "      On real nodes: run kiln-agent on each, list them in a fleet file (docs/fleet-file.md), "
+                        + "and pass --fleet.");
+                say(err, "");
+                say(err, "Stopping the simulated fleet. Demo done in %.1f s.", (System.nanoTime() - t0) / 1e9);
+            }
+        } finally {
+            deleteTree(dir);
+        }
+        return ExitCodes.OK;
+    }
+
+    /** One inventory fan-out, kept whole (a demo fleet is small) with each node's findings. */
+    private final class Inventory {
+        final List<NodeResult<InventoryDocument>> results = new ArrayList<>();
+        final Map<String, List<String>> findings = new LinkedHashMap<>();
+        final Tally tally = new Tally();
+
+        /** The table of the nodes with findings, then the findings, on stdout (what a user would read). */
+        void print(PrintWriter out, PrintWriter err) {
+            InventoryReport shown = new InventoryReport(OutputFormat.table, out);
+            results.stream().filter(r -> findings.containsKey(r.node().name())).forEach(shown);
+            shown.finish(err);
+            out.println();
+            out.println("Findings:");
+            findings.values().forEach(list -> list.forEach(line -> out.println("  " + line)));
+            out.println();
+            out.flush();
+        }
+    }
+
+    private Inventory inventory(FanOut fanOut, List<FleetNode> targets, String path, Duration timeout)
+            throws InterruptedException {
+        Inventory inv = new Inventory();
+        fanOut.run(targets, path, Agents.INVENTORY, timeout, FanOutOptions.DEFAULT_MAX_IN_FLIGHT, r -> {
+            inv.tally.count(r, r.body() == null ? List.of() : Agents.check(r.body()),
+                    r.body() == null ? 0 : r.body().gpus().size());
+            inv.results.add(r);
+            List<String> f = r.body() == null ? List.of(r.node().name() + ": " + r.error().message())
+                    : Findings.of(r.node().name(), r.body(), preset.gpuBusIds());
+            if (!f.isEmpty()) {
+                inv.findings.put(r.node().name(), f);
+            }
+        }, null);
+        return inv;
+    }
+
+    /** Faults at fixed positions (3, 5, 7 of 16; the last node on a smaller fleet), adapted to the preset. */
+    private List<Planned> plan() {
+        int gpus = preset.gpuCount();
+        int maxGen = preset.gpu().pcieGeneration();
+        int maxWidth = preset.gpu().pcieWidth();
+        List<Planned> p = new ArrayList<>();
+        int pcieGpu = 2 % gpus;
+        int gen = Math.max(1, maxGen - 1);
+        int width = Math.max(1, maxWidth / 2);
+        p.add(planned(3, new Fault.PcieDowntrained(pcieGpu, Optional.of(gen), Optional.of(width)),
+                "GPU " + pcieGpu + " PCIe link trained down to Gen" + gen + " x" + width + " (max Gen" + maxGen + " x"
+                        + maxWidth + ")"));
+        int missing = 3 % gpus;
+        p.add(planned(5, new Fault.GpuMissing(missing), "GPU in slot " + missing + " (" + preset.gpuBusIds().get(missing)
+                + ") does not enumerate"));
+        if (preset.nvlinksPerGpu() > 2) {
+            int nvGpu = 1 % gpus;
+            List<Integer> links = List.of(3, Math.min(7, preset.nvlinksPerGpu() - 1));
+            p.add(planned(7, new Fault.NvlinkDown(nvGpu, links), "GPU " + nvGpu + " NVLinks " + links.get(0) + " and "
+                    + links.get(1) + " down"));
+        }
+        Planned lost = lostGpu();
+        p.add(new Planned(lost.node(), lost.position(), null, "GPU " + ((Fault.GpuLost) lost.fault()).gpu()
+                + " will fall off the bus while the demo runs"));
+        return p;
+    }
+
+    /** The GPU the demo loses mid-way (through the simulator's test hook, after status has seen it healthy). */
+    private Planned lostGpu() {
+        int gpu = Math.max(0, preset.gpuCount() - 2);
+        int position = Math.min(11, nodes);
+        return new Planned(FleetSimulator.nodeName(position), position, new Fault.GpuLost(gpu, 0, Duration.ZERO), "");
+    }
+
+    private Planned planned(int position, Fault fault, String story) {
+        int pos = Math.min(position, nodes);
+        return new Planned(FleetSimulator.nodeName(pos), pos, fault, story);
+    }
+
+    private static void say(PrintWriter err, String format, Object... args) {
+        err.println(args.length == 0 ? format : String.format(format, args));
+        err.flush();
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // A leftover file in a temp dir is harmless.
+                }
+            });
+        } catch (IOException e) {
+            // Same.
+        }
+    }
+}

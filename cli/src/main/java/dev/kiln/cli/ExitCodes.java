@@ -1,0 +1,59 @@
+package dev.kiln.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Every exit status {@code kiln} returns, defined here and nowhere else (the {@code --help} footer
+ * is generated from {@link #descriptions()}).
+ *
+ * <ul>
+ *   <li>{@value #OK}: every selected node answered and passed the checks.</li>
+ *   <li>{@value #INTERNAL}: a bug or an unexpected environment problem inside kiln itself
+ *       ({@code --errors} prints the stack trace).</li>
+ *   <li>{@value #USAGE}: bad usage: unknown or malformed flags, an unknown {@code --node}/{@code --rack}
+ *       name, a fleet file or token file that cannot be used. Nothing was queried.</li>
+ *   <li>{@value #CHECK_FAILED}: every node answered, and at least one reported a problem:
+ *       a GPU whose {@code state} is not {@code ok} ({@code lost}, {@code reset_required}; seen by
+ *       {@code kiln inventory}, which reads GPU states), or NVML unavailable on a node running in
+ *       {@code real} mode (seen by both {@code status} and {@code inventory}). Degraded links
+ *       (PCIe trained down, NVLinks down) and missing GPUs are reported but do not fail a check yet.</li>
+ *   <li>{@value #UNREACHABLE}: at least one node could not be queried: connection refused, DNS failure,
+ *       timeout, or an answer that was not a 2xx Kiln JSON body (e.g. 401 for a wrong token, 5xx).
+ *       This takes precedence over {@value #CHECK_FAILED}: a node that could not be read might hide
+ *       any failure, so a script that sees {@value #CHECK_FAILED} knows every selected node was read.</li>
+ * </ul>
+ * When several apply, the order is {@value #INTERNAL} &gt; {@value #USAGE} (both stop the run) &gt;
+ * {@value #UNREACHABLE} &gt; {@value #CHECK_FAILED} &gt; {@value #OK}.
+ */
+public final class ExitCodes {
+    public static final int OK = 0;
+    public static final int INTERNAL = 1;
+    public static final int USAGE = 2;
+    public static final int CHECK_FAILED = 3;
+    public static final int UNREACHABLE = 4;
+
+    private ExitCodes() {
+    }
+
+    /** The status of a completed fan-out. */
+    public static int forRun(int nodesNotQueried, int nodesFailingChecks) {
+        if (nodesNotQueried > 0) {
+            return UNREACHABLE;
+        }
+        return nodesFailingChecks > 0 ? CHECK_FAILED : OK;
+    }
+
+    /** Code to description, in the order {@code --help} lists them. */
+    public static Map<String, String> descriptions() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(" " + OK, "Every selected node answered and passed the checks.");
+        m.put(" " + INTERNAL, "Internal error in kiln (rerun with --errors for the stack trace).");
+        m.put(" " + USAGE, "Bad usage: unknown flag or value, unknown --node/--rack, unusable fleet or token file.");
+        m.put(" " + CHECK_FAILED, "A node failed a check: a GPU whose state is not ok (inventory), "
+                + "or NVML unavailable on a real node.");
+        m.put(" " + UNREACHABLE, "A node could not be queried: unreachable, timed out, or no 2xx Kiln JSON answer "
+                + "(e.g. 401 wrong token). Takes precedence over " + CHECK_FAILED + ".");
+        return m;
+    }
+}

@@ -1,0 +1,362 @@
+package dev.kiln.cli.fleet;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads a fleet file:
+ * <pre>
+ * defaults:
+ *   tokenFile: kiln-token   # relative paths resolve against the fleet file's directory
+ *   port: 9478              # used when an address has no port (default 9478)
+ *   timeoutMs: 5000         # per-request timeout (default: kiln's --timeout default)
+ * racks:
+ *   - name: rack-01
+ *     nodes:
+ *       - name: node-001
+ *         address: 10.0.0.1          # host, host:port, or [ipv6]:port
+ *         tokenFile: other-token     # optional per-node override
+ * </pre>
+ * Unknown fields, duplicate names, bad ports and unusable token files are errors that name the file,
+ * the line and the field, and say how to fix them. Token files are read once each, here, so a
+ * fan-out never touches the disk.
+ */
+public final class FleetFile {
+    /** The agent's default port ({@code kiln-agent serve}). */
+    public static final int DEFAULT_AGENT_PORT = 9478;
+    private static final int MIN_TOKEN_LENGTH = 16;
+    private static final long MAX_TIMEOUT_MS = 3_600_000;
+
+    private final Path path;
+    private final String source;
+    private final Path baseDir;
+    private final Map<Path, String> tokens = new HashMap<>();
+
+    private FleetFile(Path path) {
+        this.path = path;
+        this.source = path.toString();
+        Path parent = path.toAbsolutePath().getParent();
+        this.baseDir = parent == null ? Path.of("").toAbsolutePath() : parent;
+    }
+
+    /** Reads and validates {@code path}; every problem is a {@link FleetFileException}. */
+    public static Fleet load(Path path) {
+        FleetFile f = new FleetFile(path);
+        try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            return f.parse(reader);
+        } catch (NoSuchFileException e) {
+            throw new FleetFileException("fleet file " + path + " does not exist; pass --fleet FILE, or write one "
+                    + "(see docs/fleet-file.md; 'kiln-agent simulate-fleet' writes one for a simulated fleet)");
+        } catch (AccessDeniedException e) {
+            throw new FleetFileException("cannot read fleet file " + path + ": permission denied");
+        } catch (IOException e) {
+            throw new FleetFileException("cannot read fleet file " + path + ": " + e.getMessage());
+        }
+    }
+
+    /** Parses fleet-file text; {@code path} names it in errors and anchors relative token paths. */
+    public static Fleet parse(Path path, Reader reader) {
+        return new FleetFile(path).parse(reader);
+    }
+
+    private Fleet parse(Reader reader) {
+        Node root;
+        try {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            options.setCodePointLimit(256 * 1024 * 1024); // 100,000+ nodes
+            options.setMaxAliasesForCollections(10);
+            root = new Yaml(options).compose(reader);
+        } catch (MarkedYAMLException e) {
+            throw error(e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0,
+                    "not valid YAML: " + e.getProblem());
+        } catch (YAMLException e) {
+            throw new FleetFileException(source + ": not valid YAML: " + e.getMessage());
+        }
+        if (root == null) {
+            throw new FleetFileException(source + ": the fleet file is empty; it needs 'racks:' with nodes "
+                    + "(see docs/fleet-file.md)");
+        }
+        Map<String, Node> top = mapping(root, "the top level", Set.of("defaults", "racks"));
+
+        // defaults
+        Optional<TokenRef> defaultToken = Optional.empty();
+        int defaultPort = DEFAULT_AGENT_PORT;
+        Optional<Duration> timeout = Optional.empty();
+        Node defaultsNode = top.get("defaults");
+        if (defaultsNode != null && !isNull(defaultsNode)) {
+            Map<String, Node> d = mapping(defaultsNode, "'defaults'", Set.of("tokenFile", "port", "timeoutMs"));
+            if (d.containsKey("tokenFile")) {
+                defaultToken = Optional.of(tokenRef(d.get("tokenFile"), "defaults: "));
+            }
+            if (d.containsKey("port")) {
+                defaultPort = port(d.get("port"), "defaults: field 'port'", scalar(d.get("port"), "defaults: ", "port"));
+            }
+            if (d.containsKey("timeoutMs")) {
+                timeout = Optional.of(Duration.ofMillis(
+                        longIn(d.get("timeoutMs"), "defaults: ", "timeoutMs", 1, MAX_TIMEOUT_MS)));
+            }
+        }
+
+        // racks
+        Node racksNode = top.get("racks");
+        if (racksNode == null || isNull(racksNode)) {
+            throw error(line(racksNode == null ? root : racksNode), "field 'racks' is missing; list the racks and "
+                    + "their nodes (see docs/fleet-file.md)");
+        }
+        if (!(racksNode instanceof SequenceNode rackSeq)) {
+            throw error(line(racksNode), "field 'racks' must be a list of racks ('- name: rack-01')");
+        }
+        List<String> rackNames = new ArrayList<>();
+        Map<String, Integer> rackLines = new HashMap<>();
+        Map<String, Integer> nodeLines = new HashMap<>();
+        List<FleetNode> nodes = new ArrayList<>();
+        for (Node rackNode : rackSeq.getValue()) {
+            Map<String, Node> r = mapping(rackNode, "a rack", Set.of("name", "nodes"));
+            String rack = requiredString(r, rackNode, "a rack's ", "name");
+            Integer firstRack = rackLines.putIfAbsent(rack, line(rackNode));
+            if (firstRack != null) {
+                throw error(line(r.get("name")), "rack '" + rack + "' is listed twice (first at line " + firstRack
+                        + "); rack names must be unique");
+            }
+            rackNames.add(rack);
+            String rctx = "rack '" + rack + "': ";
+            Node nodesNode = r.get("nodes");
+            if (nodesNode == null) {
+                throw error(line(rackNode), rctx + "field 'nodes' is missing (a list of '- name: ..., address: ...')");
+            }
+            if (isNull(nodesNode)) {
+                continue; // an empty rack
+            }
+            if (!(nodesNode instanceof SequenceNode nodeSeq)) {
+                throw error(line(nodesNode), rctx + "field 'nodes' must be a list of nodes");
+            }
+            for (Node nodeNode : nodeSeq.getValue()) {
+                Map<String, Node> n = mapping(nodeNode, "a node of rack '" + rack + "'",
+                        Set.of("name", "address", "tokenFile"));
+                String name = requiredString(n, nodeNode, rctx + "a node's ", "name");
+                Integer first = nodeLines.putIfAbsent(name, line(nodeNode));
+                if (first != null) {
+                    throw error(line(n.get("name")), "node '" + name + "' is listed twice (first at line " + first
+                            + "); node names must be unique across the fleet");
+                }
+                String nctx = "node '" + name + "': ";
+                String address = requiredString(n, nodeNode, nctx, "address");
+                HostPort hp = hostPort(n.get("address"), nctx, address, defaultPort);
+                TokenRef token;
+                if (n.containsKey("tokenFile")) {
+                    token = tokenRef(n.get("tokenFile"), nctx);
+                } else if (defaultToken.isPresent()) {
+                    token = defaultToken.get();
+                } else {
+                    throw error(line(nodeNode), nctx + "no token file; set 'tokenFile' under 'defaults' (or on the "
+                            + "node) to a file holding the agents' bearer token");
+                }
+                nodes.add(new FleetNode(name, rack, address, hp.host, hp.port, token.token, line(nodeNode)));
+            }
+        }
+        if (nodes.isEmpty()) {
+            throw error(line(racksNode), "the fleet file lists no nodes; add '- name: ..., address: ...' entries "
+                    + "under a rack's 'nodes'");
+        }
+        return new Fleet(path, rackNames, nodes, timeout);
+    }
+
+    // --- addresses --------------------------------------------------------------------------
+
+    private record HostPort(String host, int port) {
+    }
+
+    private HostPort hostPort(Node node, String ctx, String address, int defaultPort) {
+        String field = ctx + "field 'address'";
+        if (address.contains("://") || address.contains("/")) {
+            throw error(line(node), field + ": '" + address + "' is a URL; write host, host:port or [ipv6]:port");
+        }
+        if (address.chars().anyMatch(Character::isWhitespace)) {
+            throw error(line(node), field + ": '" + address + "' contains whitespace");
+        }
+        String host;
+        String port = null;
+        if (address.startsWith("[")) {
+            int close = address.indexOf(']');
+            if (close < 0) {
+                throw error(line(node), field + ": '" + address + "' has '[' without ']'; write [ipv6]:port");
+            }
+            host = address.substring(1, close);
+            String rest = address.substring(close + 1);
+            if (!rest.isEmpty()) {
+                if (!rest.startsWith(":")) {
+                    throw error(line(node), field + ": '" + address + "': expected ':port' after ']'");
+                }
+                port = rest.substring(1);
+            }
+            if (!host.contains(":")) {
+                throw error(line(node), field + ": '" + address + "': brackets are for IPv6 addresses only");
+            }
+        } else {
+            int colon = address.indexOf(':');
+            if (colon >= 0 && address.indexOf(':', colon + 1) >= 0) {
+                throw error(line(node), field + ": '" + address + "' looks like an IPv6 address; put it in "
+                        + "brackets: [" + address + "]:" + defaultPort);
+            }
+            host = colon >= 0 ? address.substring(0, colon) : address;
+            port = colon >= 0 ? address.substring(colon + 1) : null;
+        }
+        if (host.isEmpty()) {
+            throw error(line(node), field + ": '" + address + "' has no host");
+        }
+        int p = port == null ? defaultPort : port(node, field, port);
+        return new HostPort(host, p);
+    }
+
+    private int port(Node node, String field, String value) {
+        String v = value.trim();
+        if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9') || v.length() > 6) {
+            throw error(line(node), field + ": port '" + v + "' is not a number; ports are 1..65535");
+        }
+        int p = Integer.parseInt(v);
+        if (p < 1 || p > 65535) {
+            throw error(line(node), field + ": port " + p + " is out of range; ports are 1..65535");
+        }
+        return p;
+    }
+
+    // --- token files ------------------------------------------------------------------------
+
+    private record TokenRef(Path file, String token) {
+    }
+
+    private TokenRef tokenRef(Node node, String ctx) {
+        String value = scalar(node, ctx, "tokenFile").trim();
+        String field = ctx + "field 'tokenFile'";
+        if (value.isEmpty()) {
+            throw error(line(node), field + " is empty");
+        }
+        Path file = Path.of(value);
+        Path resolved = (file.isAbsolute() ? file : baseDir.resolve(file)).normalize();
+        String token = tokens.get(resolved);
+        if (token == null) {
+            token = readToken(resolved, node, field);
+            tokens.put(resolved, token);
+        }
+        return new TokenRef(resolved, token);
+    }
+
+    private String readToken(Path file, Node node, String field) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw error(line(node), field + ": token file " + file + " does not exist; copy the agents' token there "
+                    + "(each agent reads it from /etc/kiln/agent.token) or fix the path (relative paths resolve "
+                    + "against the fleet file's directory)");
+        } catch (AccessDeniedException e) {
+            throw error(line(node), field + ": cannot read token file " + file + ": permission denied; it should "
+                    + "be readable by you and nobody else (chmod 600)");
+        } catch (IOException e) {
+            throw error(line(node), field + ": cannot read token file " + file + ": " + e.getMessage());
+        }
+        String token = text.lines().findFirst().orElse("").trim();
+        if (token.isEmpty()) {
+            throw error(line(node), field + ": token file " + file + " is empty; its first line must be the "
+                    + "agents' bearer token");
+        }
+        if (token.length() < MIN_TOKEN_LENGTH) {
+            throw error(line(node), field + ": token file " + file + " holds a token shorter than "
+                    + MIN_TOKEN_LENGTH + " characters, which no agent accepts");
+        }
+        return token;
+    }
+
+    // --- small typed accessors over SnakeYAML nodes, each error naming line and field ---------
+
+    private Map<String, Node> mapping(Node node, String what, Set<String> allowed) {
+        if (!(node instanceof MappingNode mn)) {
+            throw error(line(node), what + " must be a mapping of field: value");
+        }
+        Map<String, Node> out = new LinkedHashMap<>();
+        for (NodeTuple t : mn.getValue()) {
+            if (!(t.getKeyNode() instanceof ScalarNode k)) {
+                throw error(line(t.getKeyNode()), "field names in " + what + " must be plain words");
+            }
+            String key = k.getValue();
+            if (!allowed.contains(key)) {
+                throw error(line(k), "unknown field '" + key + "' in " + what + "; expected one of "
+                        + allowed.stream().sorted().toList());
+            }
+            if (out.put(key, t.getValueNode()) != null) {
+                throw error(line(k), "field '" + key + "' appears twice in " + what);
+            }
+        }
+        return out;
+    }
+
+    private String scalar(Node node, String ctx, String field) {
+        if (!(node instanceof ScalarNode s)) {
+            throw error(line(node), ctx + "field '" + field + "' must be a single value, not a list or mapping");
+        }
+        return s.getValue();
+    }
+
+    private String requiredString(Map<String, Node> m, Node owner, String ctx, String field) {
+        Node n = m.get(field);
+        if (n == null) {
+            throw error(line(owner), ctx + "field '" + field + "' is missing");
+        }
+        String v = scalar(n, ctx, field).trim();
+        if (v.isEmpty() || isNull(n)) {
+            throw error(line(n), ctx + "field '" + field + "' is empty");
+        }
+        return v;
+    }
+
+    private long longIn(Node n, String ctx, String field, long min, long max) {
+        String v = scalar(n, ctx, field).trim();
+        long l;
+        try {
+            l = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw error(line(n), ctx + "field '" + field + "' must be an integer, got '" + v + "'");
+        }
+        if (l < min || l > max) {
+            throw error(line(n), ctx + "field '" + field + "' must be between " + min + " and " + max + ", got " + v);
+        }
+        return l;
+    }
+
+    private static boolean isNull(Node n) {
+        return n instanceof ScalarNode s && Tag.NULL.equals(s.getTag());
+    }
+
+    private static int line(Node node) {
+        return node == null || node.getStartMark() == null ? 0 : node.getStartMark().getLine() + 1;
+    }
+
+    private FleetFileException error(int line, String message) {
+        return new FleetFileException(source + (line > 0 ? ":" + line : "") + ": " + message);
+    }
+}

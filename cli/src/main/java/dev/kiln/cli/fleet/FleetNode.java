@@ -1,0 +1,30 @@
+package dev.kiln.cli.fleet;
+
+import java.util.Objects;
+
+/**
+ * One node of the fleet file, resolved: where to connect and which token to send.
+ *
+ * @param address the address as written in the fleet file (shown in output)
+ * @param host    host name or IP literal to connect to (IPv6 without brackets)
+ * @param token   the bearer token (one shared String per token file, so 10,000 nodes cost one copy)
+ * @param line    the line of the node's entry in the fleet file
+ */
+public record FleetNode(String name, String rack, String address, String host, int port, String token, int line) {
+    public FleetNode {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(token, "token");
+    }
+
+    /** {@code host:port}, bracketing IPv6 literals. */
+    public String hostPort() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    @Override
+    public String toString() {
+        // Never print the token.
+        return "FleetNode[" + name + " " + hostPort() + "]";
+    }
+}
