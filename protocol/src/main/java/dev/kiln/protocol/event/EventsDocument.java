@@ -1,0 +1,11 @@
+package dev.kiln.protocol.event;
+
+import dev.kiln.protocol.NodeIdentity;
+
+import java.util.List;
+
+/** {@code GET /v1/events}: recent GPU events, oldest first. {@code watching} is false when no watcher runs (and why). */
+public record EventsDocument(int schemaVersion, String kind, NodeIdentity node, boolean watching, String reason,
+                             List<GpuEvent> events) {
+    public static final String KIND = "kiln.events";
+}
