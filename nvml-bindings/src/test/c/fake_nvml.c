@@ -18,6 +18,13 @@
  * capability) and then GPU_IS_LOST for everything from memory on, except
  * nvmlDeviceGetRemappedRows, which answers RESET_REQUIRED.
  *
+ * Field values: GPU 0 answers field 230 (GPU recovery action) with GPU_RESET as an unsigned int,
+ * with garbage in the union's upper bytes; every other field is NOT_SUPPORTED.
+ *
+ * Events: GPU 0 supports Xid, double-bit ECC and recovery-action events; GPU 1 is lost. Tests raise
+ * events with fakeNvmlRaiseEvent(); nvmlEventSetWait_v2 hands out the first raised event that the set
+ * is registered for, and answers TIMEOUT at once when there is none (the fake never sleeps).
+ *
  * Compile with -DFAKE_WITHOUT_PCI_INFO_V3 for a library that lacks one REQUIRED symbol.
  */
 #include <stddef.h>
@@ -34,6 +41,7 @@ typedef int nvmlReturn_t;
 #define NVML_ERROR_NOT_SUPPORTED 3
 #define NVML_ERROR_NO_PERMISSION 4
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
+#define NVML_ERROR_TIMEOUT 10
 #define NVML_ERROR_GPU_IS_LOST 15
 #define NVML_ERROR_RESET_REQUIRED 16
 #define NVML_ERROR_ARGUMENT_VERSION_MISMATCH 25
@@ -77,6 +85,42 @@ typedef struct {
     unsigned int computeInstanceId;
 } nvmlProcessInfo_t;
 
+typedef union {
+    double dVal;
+    int siVal;
+    unsigned int uiVal;
+    unsigned long ulVal;
+    unsigned long long ullVal;
+    signed long long sllVal;
+    unsigned short usVal;
+} nvmlValue_t;
+
+typedef struct {
+    unsigned int fieldId;
+    unsigned int scopeId;
+    long long timestamp;
+    long long latencyUsec;
+    int valueType;
+    nvmlReturn_t nvmlReturn;
+    nvmlValue_t value;
+} nvmlFieldValue_t;
+
+typedef struct fake_gpu *nvmlDevice_t;
+
+typedef struct {
+    nvmlDevice_t device;
+    unsigned long long eventType;
+    unsigned long long eventData;
+    unsigned int gpuInstanceId;
+    unsigned int computeInstanceId;
+} nvmlEventData_t;
+
+_Static_assert(sizeof(nvmlFieldValue_t) == 40, "nvmlFieldValue_t size");
+_Static_assert(offsetof(nvmlFieldValue_t, value) == 32, "nvmlFieldValue_t.value");
+_Static_assert(offsetof(nvmlFieldValue_t, nvmlReturn) == 28, "nvmlFieldValue_t.nvmlReturn");
+_Static_assert(sizeof(nvmlEventData_t) == 32, "nvmlEventData_t size");
+_Static_assert(offsetof(nvmlEventData_t, eventData) == 16, "nvmlEventData_t.eventData");
+_Static_assert(offsetof(nvmlEventData_t, computeInstanceId) == 28, "nvmlEventData_t.computeInstanceId");
 _Static_assert(sizeof(nvmlPciInfo_t) == 68, "nvmlPciInfo_t size");
 _Static_assert(offsetof(nvmlPciInfo_t, busId) == 36, "nvmlPciInfo_t.busId");
 _Static_assert(sizeof(nvmlMemory_t) == 24, "nvmlMemory_t size");
@@ -111,7 +155,6 @@ static fake_gpu gpus[2] = {
      85899345920ULL, 546308096ULL, 0ULL},
 };
 
-typedef fake_gpu *nvmlDevice_t;
 
 static int initCount = 0;
 
@@ -541,5 +584,154 @@ EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device,
     }
     infos[8].usedGpuMemory = NVML_VALUE_NOT_AVAILABLE_ULL;
     infos[9].pid = 0x80000001u;
+    return NVML_SUCCESS;
+}
+
+/* --- field values --------------------------------------------------------------------------- */
+
+#define NVML_FI_DEV_GET_GPU_RECOVERY_ACTION 230
+#define NVML_VALUE_TYPE_UNSIGNED_INT 1
+
+EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount, nvmlFieldValue_t *values) {
+    LIVE_GPU(device);
+    (void) g;
+    if (values == NULL || valuesCount < 0) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    for (int i = 0; i < valuesCount; i++) {
+        values[i].timestamp = 1700000000000000LL;
+        values[i].latencyUsec = 0;
+        if (values[i].fieldId == NVML_FI_DEV_GET_GPU_RECOVERY_ACTION) {
+            values[i].valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
+            values[i].value.ullVal = 0xDEADBEEF00000001ULL; /* uiVal = 1 (GPU_RESET), garbage above */
+            values[i].nvmlReturn = NVML_SUCCESS;
+        } else {
+            values[i].nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+        }
+    }
+    return NVML_SUCCESS;
+}
+
+/* --- events ----------------------------------------------------------------------------------- */
+
+#define FAKE_EVENT_SETS 4
+#define FAKE_EVENT_QUEUE 16
+#define FAKE_GPU0_EVENTS (0x8ULL | 0x2ULL | 0x8000ULL) /* Xid, double-bit ECC, recovery action */
+
+typedef struct fake_event_set {
+    int used;
+    unsigned long long masks[2];
+} fake_event_set;
+
+typedef fake_event_set *nvmlEventSet_t;
+
+typedef struct {
+    unsigned int gpu;
+    unsigned long long type, data;
+    unsigned int gi, ci;
+} fake_event;
+
+static fake_event_set eventSets[FAKE_EVENT_SETS];
+static fake_event queue[FAKE_EVENT_QUEUE];
+static int queued = 0;
+
+static fake_event_set *set_of(nvmlEventSet_t set) {
+    for (int i = 0; i < FAKE_EVENT_SETS; i++) {
+        if (set == &eventSets[i] && eventSets[i].used) {
+            return set;
+        }
+    }
+    return NULL;
+}
+
+/* Test control: the "driver" raises an event (dropped when the queue is full). */
+EXPORT void fakeNvmlRaiseEvent(unsigned int gpu, unsigned long long type, unsigned long long data,
+                               unsigned int gi, unsigned int ci) {
+    if (queued < FAKE_EVENT_QUEUE && gpu < 2) {
+        fake_event e = {gpu, type, data, gi, ci};
+        queue[queued++] = e;
+    }
+}
+
+/* Test control: event sets created and not yet freed. */
+EXPORT int fakeNvmlOpenEventSets(void) {
+    int n = 0;
+    for (int i = 0; i < FAKE_EVENT_SETS; i++) {
+        n += eventSets[i].used;
+    }
+    return n;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set) {
+    if (initCount <= 0) {
+        return NVML_ERROR_UNINITIALIZED;
+    }
+    if (set == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    for (int i = 0; i < FAKE_EVENT_SETS; i++) {
+        if (!eventSets[i].used) {
+            memset(&eventSets[i], 0, sizeof eventSets[i]);
+            eventSets[i].used = 1;
+            *set = &eventSets[i];
+            return NVML_SUCCESS;
+        }
+    }
+    return NVML_ERROR_INSUFFICIENT_SIZE;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t device, unsigned long long *eventTypes) {
+    LIVE_GPU(device);
+    (void) g;
+    if (eventTypes == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    *eventTypes = FAKE_GPU0_EVENTS;
+    return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long long eventTypes, nvmlEventSet_t set) {
+    LIVE_GPU(device);
+    fake_event_set *s = set_of(set);
+    if (s == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    if ((eventTypes & ~FAKE_GPU0_EVENTS) != 0) {
+        return NVML_ERROR_NOT_SUPPORTED;
+    }
+    s->masks[g->index] |= eventTypes;
+    return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms) {
+    (void) timeoutms;
+    if (initCount <= 0) {
+        return NVML_ERROR_UNINITIALIZED;
+    }
+    fake_event_set *s = set_of(set);
+    if (s == NULL || data == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    for (int i = 0; i < queued; i++) {
+        if (s->masks[queue[i].gpu] & queue[i].type) {
+            data->device = &gpus[queue[i].gpu];
+            data->eventType = queue[i].type;
+            data->eventData = queue[i].data;
+            data->gpuInstanceId = queue[i].gi;
+            data->computeInstanceId = queue[i].ci;
+            memmove(&queue[i], &queue[i + 1], (size_t) (queued - i - 1) * sizeof queue[0]);
+            queued--;
+            return NVML_SUCCESS;
+        }
+    }
+    return NVML_ERROR_TIMEOUT;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
+    fake_event_set *s = set_of(set);
+    if (s == NULL) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    s->used = 0;
     return NVML_SUCCESS;
 }

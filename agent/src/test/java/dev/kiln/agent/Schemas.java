@@ -17,6 +17,8 @@ import java.util.List;
 public final class Schemas {
     public static final JsonSchema INVENTORY = load("inventory.schema.json");
     public static final JsonSchema NODE = load("node.schema.json");
+    public static final JsonSchema EVENTS = load("events.schema.json");
+    public static final JsonSchema CHECKS = load("checks.schema.json");
 
     private Schemas() {
     }

@@ -5,6 +5,7 @@ import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.LongByReference;
 import dev.kiln.nvml.raw.DeviceHandle;
 import dev.kiln.nvml.raw.NvmlConstants;
+import dev.kiln.nvml.raw.NvmlFieldValue;
 import dev.kiln.nvml.raw.NvmlLibrary;
 import dev.kiln.nvml.raw.NvmlMemory;
 import dev.kiln.nvml.raw.NvmlMemoryV2;
@@ -40,6 +41,10 @@ public final class GpuDevice {
 
     public int index() {
         return index;
+    }
+
+    DeviceHandle handle() {
+        return handle;
     }
 
     @FunctionalInterface
@@ -270,6 +275,39 @@ public final class GpuDevice {
                 ? Optional.of(new RemappedRows(corr.getValue(), unc.getValue(), pending.getValue() != 0,
                 failure.getValue() != 0))
                 : Optional.empty();
+    }
+
+    // --- field values / recovery action ---------------------------------------------------
+
+    /**
+     * One integer field of {@code nvmlDeviceGetFieldValues}. Empty when the driver lacks the call,
+     * or answers the field with NOT_SUPPORTED or INVALID_ARGUMENT (a field id newer than the driver).
+     */
+    private Optional<Long> integerField(int fieldId) {
+        String fn = "nvmlDeviceGetFieldValues";
+        session.ensureOpen();
+        if (!calls.has(fn)) {
+            return Optional.empty();
+        }
+        NvmlFieldValue v = new NvmlFieldValue();
+        v.fieldId = fieldId;
+        v.scopeId = 0;
+        if (!calls.check(fn, lib.nvmlDeviceGetFieldValues(handle, 1, v))) {
+            return Optional.empty();
+        }
+        NvmlReturn r = NvmlReturn.of(v.nvmlReturn);
+        if (r == NvmlReturn.ERROR_INVALID_ARGUMENT) {
+            return Optional.empty();
+        }
+        return calls.check(fn + "[field " + fieldId + "]", v.nvmlReturn) ? Optional.of(v.integerValue()) : Optional.empty();
+    }
+
+    /**
+     * The driver's recommended recovery action (field {@code NVML_FI_DEV_GET_GPU_RECOVERY_ACTION});
+     * empty on drivers and GPUs that do not report one.
+     */
+    public Optional<RecoveryAction> recoveryAction() {
+        return integerField(NvmlConstants.FI_DEV_GET_GPU_RECOVERY_ACTION).map(RecoveryAction::of);
     }
 
     // --- PCIe ----------------------------------------------------------------------------

@@ -34,6 +34,7 @@ public record GpuSnapshot(
         Optional<Boolean> persistenceMode,
         Optional<MigMode> migMode,
         Optional<List<ComputeProcess>> computeProcesses,
+        Optional<RecoveryAction> recoveryAction,
         List<ReadError> errors) {
 
     public GpuSnapshot {
@@ -48,6 +49,7 @@ public record GpuSnapshot(
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), Temperatures.NONE, PowerInfo.NONE,
                 ClockInfo.NONE, Optional.empty(), Optional.empty(), Optional.empty(), PcieLink.NONE, List.of(),
-                Optional.empty(), Optional.empty(), Optional.empty(), error == null ? List.of() : List.of(error));
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                error == null ? List.of() : List.of(error));
     }
 }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One {@code nvmlInit_v2} .. {@code nvmlShutdown} scope. Devices obtained from it are only valid
@@ -22,6 +23,7 @@ public final class NvmlSession implements AutoCloseable {
     private final NvmlBinding binding;
     private final NvmlCalls calls;
     private final NvmlLibrary lib;
+    private final List<EventSubscription> subscriptions = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     private NvmlSession(NvmlBinding binding) {
@@ -44,6 +46,10 @@ public final class NvmlSession implements AutoCloseable {
     /** Optional symbols this driver exports (a missing one means an older driver, not an error). */
     public Set<String> capabilities() {
         return binding.symbols();
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     void ensureOpen() {
@@ -102,9 +108,29 @@ public final class NvmlSession implements AutoCloseable {
         return List.copyOf(out);
     }
 
+    /**
+     * Registers every GPU for the supported subset of {@code types} on one new event set (see
+     * {@link NvmlEventType#HEALTH}). Unsupported types, GPUs and drivers make the subscription
+     * partial or inactive, never an exception; only a failure to create the event set itself throws
+     * {@link NvmlException}. The subscription is closed with this session at the latest.
+     */
+    public EventSubscription subscribeEvents(Set<NvmlEventType> types) {
+        ensureOpen();
+        EventSubscription s = EventSubscription.open(this, calls, types);
+        subscriptions.add(s);
+        return s;
+    }
+
+    void forget(EventSubscription s) {
+        subscriptions.remove(s);
+    }
+
     @Override
     public void close() {
         if (!closed) {
+            for (EventSubscription s : subscriptions) {
+                s.close();
+            }
             closed = true;
             lib.nvmlShutdown();
         }

@@ -49,12 +49,13 @@ final class SnapshotReader {
         Optional<Utilization> util = read("utilization", device::utilization, Optional.empty());
         Optional<EccInfo> ecc = read("ecc", device::ecc, Optional.empty());
         Optional<RemappedRows> remap = read("remappedRows", device::remappedRows, Optional.empty());
+        Optional<RecoveryAction> recovery = read("recoveryAction", device::recoveryAction, Optional.empty());
         PcieLink pcie = read("pcie", device::pcie, PcieLink.NONE);
         List<NvLink> nvlinks = read("nvlinks", device::nvlinks, List.of());
         Optional<Boolean> persistence = read("persistenceMode", device::persistenceMode, Optional.empty());
         Optional<MigMode> mig = read("migMode", device::migMode, Optional.empty());
         Optional<List<ComputeProcess>> procs = read("computeProcesses", device::computeProcesses, Optional.empty());
         return new GpuSnapshot(device.index(), state, name, uuid, serial, part, vbios, inforom, pci, minor, arch, cc,
-                memory, temps, power, clocks, util, ecc, remap, pcie, nvlinks, persistence, mig, procs, errors);
+                memory, temps, power, clocks, util, ecc, remap, pcie, nvlinks, persistence, mig, procs, recovery, errors);
     }
 }

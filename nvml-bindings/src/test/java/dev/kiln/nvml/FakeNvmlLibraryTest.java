@@ -65,6 +65,10 @@ class FakeNvmlLibraryTest {
     /** Test-only export of the fake: open init/shutdown balance. */
     public interface FakeControl extends Library {
         int fakeNvmlInitCount();
+
+        void fakeNvmlRaiseEvent(int gpu, long type, long data, int gpuInstance, int computeInstance);
+
+        int fakeNvmlOpenEventSets();
     }
 
     @TempDir
@@ -90,6 +94,7 @@ class FakeNvmlLibraryTest {
     @AfterEach
     void everySessionWasShutDown() {
         assertThat(control.fakeNvmlInitCount()).as("nvmlInit_v2 calls not matched by nvmlShutdown").isZero();
+        assertThat(control.fakeNvmlOpenEventSets()).as("event sets not freed").isZero();
     }
 
     static Optional<Path> findCompiler() {
@@ -497,5 +502,64 @@ class FakeNvmlLibraryTest {
         assertThatThrownBy(d::name).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
         assertThatThrownBy(d::snapshot).isInstanceOf(IllegalStateException.class);
+    }
+
+    // --- events and field values ------------------------------------------------------------
+
+    @Test
+    void eventDataStructMarshalsWithTheGpuNamedByItsHandle() {
+        try (NvmlSession s = NvmlSession.open(binding)) {
+            EventSubscription sub = s.subscribeEvents(NvmlEventType.HEALTH);
+            assertThat(sub.active()).isTrue();
+            assertThat(sub.registrations().get(0).types()).containsExactlyInAnyOrder(
+                    NvmlEventType.XID_CRITICAL_ERROR, NvmlEventType.DOUBLE_BIT_ECC_ERROR,
+                    NvmlEventType.GPU_RECOVERY_ACTION);
+            assertThat(sub.registrations().get(1).types()).as("GPU 1 is lost").isEmpty();
+            assertThat(sub.registrations().get(1).problem()).hasValueSatisfying(p -> assertThat(p)
+                    .contains("GPU unavailable"));
+            assertThat(sub.poll(0)).as("nothing raised yet").isEmpty();
+
+            control.fakeNvmlRaiseEvent(0, 0x8L, 79, 0xFFFFFFFF, 0xFFFFFFFF);
+            control.fakeNvmlRaiseEvent(0, 0x4L, 0, 0xFFFFFFFF, 0xFFFFFFFF); // P-state: not registered
+            control.fakeNvmlRaiseEvent(0, 0x2L, 0x1_0000_0001L, 3, 1);     // every field distinct
+            NvmlEvent xid = sub.poll(0).orElseThrow();
+            assertThat(xid.gpuIndex()).isZero();
+            assertThat(xid.uuid()).contains("GPU-6b696c6e-0000-4000-8000-000000000000");
+            assertThat(xid.pciBusId()).contains("00000000:1B:00.0");
+            assertThat(xid.xid()).contains(79L);
+            assertThat(xid.gpuInstanceId()).isEmpty();
+            assertThat(xid.computeInstanceId()).isEmpty();
+            NvmlEvent ecc = sub.poll(0).orElseThrow();
+            assertThat(ecc.type()).contains(NvmlEventType.DOUBLE_BIT_ECC_ERROR);
+            assertThat(ecc.eventData()).as("all 64 bits").isEqualTo(0x1_0000_0001L);
+            assertThat(ecc.gpuInstanceId()).contains(3);
+            assertThat(ecc.computeInstanceId()).contains(1);
+            assertThat(sub.poll(0)).as("the P-state event was never registered").isEmpty();
+            assertThat(control.fakeNvmlOpenEventSets()).isEqualTo(1);
+            sub.close();
+            assertThat(control.fakeNvmlOpenEventSets()).isZero();
+            // Drain what this set never took, so later tests start clean.
+            try (EventSubscription other = s.subscribeEvents(Set.of(NvmlEventType.values()))) {
+                assertThat(other.registrations().get(0).types()).hasSize(3);
+            }
+        }
+    }
+
+    @Test
+    void sessionCloseFreesItsEventSets() {
+        try (NvmlSession s = NvmlSession.open(binding)) {
+            s.subscribeEvents(Set.of(NvmlEventType.XID_CRITICAL_ERROR));
+            assertThat(control.fakeNvmlOpenEventSets()).isEqualTo(1);
+        }
+        assertThat(control.fakeNvmlOpenEventSets()).isZero();
+    }
+
+    @Test
+    void recoveryActionFieldValueMarshalsAsAnUnsignedInt() {
+        try (NvmlSession s = NvmlSession.open(binding)) {
+            assertThat(s.device(0).recoveryAction()).contains(RecoveryAction.GPU_RESET);
+            assertThat(s.device(0).snapshot().recoveryAction()).contains(RecoveryAction.GPU_RESET);
+            assertThatThrownBy(() -> s.device(1).recoveryAction()).isInstanceOf(GpuUnavailableException.class);
+        }
     }
 }

@@ -6,6 +6,9 @@ import java.util.List;
  * One GPU. {@code index} is the NVML index; {@code state} is {@code ok}, {@code lost} or
  * {@code reset_required} (then {@code recommendedAction} says what to do, and identity fields
  * may come from the last successful read). Null means "not supported on this GPU/driver".
+ * {@code recoveryAction} is the driver's own recommendation (NVML field 230): {@code none},
+ * {@code gpu_reset}, {@code node_reboot}, {@code drain_p2p}, {@code drain_and_reset},
+ * {@code recover_imex_domain}, or {@code unknown} for a value newer than this agent.
  */
 public record GpuInventory(
         int index,
@@ -48,7 +51,8 @@ public record GpuInventory(
         List<NvLink> nvlinks,
         Boolean persistenceMode,
         Mig mig,
-        List<Process> processes) {
+        List<Process> processes,
+        String recoveryAction) {
 
     public static final String STATE_OK = "ok";
     public static final String STATE_LOST = "lost";

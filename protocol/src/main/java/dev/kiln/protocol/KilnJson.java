@@ -6,16 +6,19 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.kiln.protocol.spec.NodeSpecJsonModule;
 
 /**
  * The one JSON configuration both ends use: ISO-8601 timestamps, nulls written (a null field means
  * "not supported", and its presence keeps the shape stable), unknown fields ignored on read so an
- * older CLI can read a newer agent.
+ * older CLI can read a newer agent. A {@link dev.kiln.protocol.spec.NodeSpec} is the exception: it is
+ * written and read in the spec file's shape and validated like a spec file ({@link NodeSpecJsonModule}).
  */
 public final class KilnJson {
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .addModule(new Jdk8Module())
             .addModule(new JavaTimeModule())
+            .addModule(new NodeSpecJsonModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();

@@ -29,7 +29,8 @@ final class SampleDocuments {
                         new GpuInventory.NvLink(1, false, "00000000:06:00.0")),
                 true,
                 new GpuInventory.Mig(false, false),
-                List.of(new GpuInventory.Process(4242L, 1_073_741_824L)));
+                List.of(new GpuInventory.Process(4242L, 1_073_741_824L)),
+                "none");
     }
 
     /** A GPU that fell off the bus: every reading null, identity kept. */
@@ -38,7 +39,7 @@ final class SampleDocuments {
                 "GPU-lost", "1654923000999", null, null, null, null, null, null, null,
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, List.of(), null, null, null, null,
-                new GpuInventory.Pcie(null, null, null, null, null, null), List.of(), null, null, null);
+                new GpuInventory.Pcie(null, null, null, null, null, null), List.of(), null, null, null, null);
     }
 
     static InventoryDocument full() {

@@ -13,9 +13,11 @@ import java.io.UncheckedIOException;
 import java.util.List;
 
 /** The published JSON Schemas, read from the copy the protocol jar ships, with format assertions on. */
-final class Schemas {
-    static final JsonSchema INVENTORY = load("inventory.schema.json");
-    static final JsonSchema NODE = load("node.schema.json");
+public final class Schemas {
+    public static final JsonSchema INVENTORY = load("inventory.schema.json");
+    public static final JsonSchema NODE = load("node.schema.json");
+    public static final JsonSchema SPEC = load("spec.schema.json");
+    public static final JsonSchema CHECKS = load("checks.schema.json");
 
     private Schemas() {
     }
@@ -35,7 +37,7 @@ final class Schemas {
     }
 
     /** Validation messages, as strings so AssertJ failures show what broke. */
-    static List<String> errors(JsonSchema schema, JsonNode json) {
+    public static List<String> errors(JsonSchema schema, JsonNode json) {
         return schema.validate(json).stream().map(ValidationMessage::getMessage).sorted().toList();
     }
 }

@@ -21,6 +21,7 @@ public final class CheckRegistry {
         return new CheckRegistry(List.of(
                 new GpuIdentityChecks.Count(),
                 new GpuIdentityChecks.Lost(),
+                new GpuIdentityChecks.Recovery(),
                 new GpuIdentityChecks.Model(),
                 new GpuIdentityChecks.Memory(),
                 new NodeChecks.DriverVersion(),

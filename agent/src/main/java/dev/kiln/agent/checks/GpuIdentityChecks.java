@@ -160,8 +160,8 @@ final class GpuIdentityChecks {
                 boolean ok = GpuInventory.STATE_OK.equals(g.state());
                 String action = null;
                 if (!ok) {
-                    action = g.recommendedAction() != null ? g.recommendedAction() : "reset the GPU or reboot the node";
-                    action = action + "; if it recurs, reseat or RMA " + Results.name(g);
+                    action = (g.recommendedAction() != null ? g.recommendedAction()
+                            : "reset the GPU or reboot the node; reseat or RMA it if this recurs") + " (" + Results.name(g) + ")";
                 }
                 out.add(Results.gpu(id(), ok ? CheckStatus.PASS : CheckStatus.FAIL, g, g.state(), GpuInventory.STATE_OK,
                         ok ? "answers" : Results.name(g) + " is " + g.state().replace('_', ' '), action));
@@ -170,6 +170,34 @@ final class GpuIdentityChecks {
                 out.add(Results.skip(id(), "no GPU enumerated (gpu.count reports it)"));
             }
             return out;
+        }
+    }
+
+    static final class Recovery extends PerGpuCheck {
+        public String id() {
+            return "gpu.recovery.action";
+        }
+
+        public String description() {
+            return "the driver recommends no recovery action (NVML field 230: reset, reboot, drain)";
+        }
+
+        String missingSpecField(NodeSpec spec) {
+            return null;
+        }
+
+        CheckResult judge(GpuInventory g, CheckContext ctx) {
+            String a = g.recoveryAction();
+            if (a == null) {
+                return Results.skipGpu(id(), g, "the driver does not report a recovery action for " + Results.name(g));
+            }
+            if ("none".equals(a)) {
+                return Results.gpu(id(), CheckStatus.PASS, g, a, "none", "no recovery action pending", null);
+            }
+            return Results.gpu(id(), CheckStatus.FAIL, g, a, "none",
+                    "the driver asks for '" + a.replace('_', ' ') + "' on " + Results.name(g),
+                    (g.recommendedAction() != null ? g.recommendedAction() : a.replace('_', ' '))
+                            + " (" + Results.name(g) + ")");
         }
     }
 }

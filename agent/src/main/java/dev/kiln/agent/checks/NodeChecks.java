@@ -5,6 +5,7 @@ import dev.kiln.protocol.IbPort;
 import dev.kiln.protocol.check.CheckResult;
 import dev.kiln.protocol.check.CheckStatus;
 import dev.kiln.protocol.event.GpuEvent;
+import dev.kiln.protocol.spec.DriverVersions;
 import dev.kiln.protocol.spec.NodeSpec;
 
 import java.time.Duration;
@@ -36,14 +37,17 @@ final class NodeChecks {
             if (v == null) {
                 return List.of(Results.error(id(), "driver version not readable"));
             }
+            if (!DriverVersions.isValid(v)) {
+                return List.of(Results.error(id(), "driver version '" + v + "' is not dotted numbers; cannot compare"));
+            }
             List<CheckResult> out = new ArrayList<>();
             if (spec == null || spec.min() == null && spec.max() == null) {
                 out.add(Results.skip(id(), "spec '" + ctx.spec().name() + "' does not set driver.min or driver.max"));
             } else {
                 String range = (spec.min() == null ? "" : ">= " + spec.min()) + (spec.min() != null && spec.max() != null
                         ? ", " : "") + (spec.max() == null ? "" : "<= " + spec.max());
-                boolean low = spec.min() != null && compareVersions(v, spec.min()) < 0;
-                boolean high = spec.max() != null && compareVersions(v, spec.max()) > 0;
+                boolean low = spec.min() != null && DriverVersions.compare(v, spec.min()) < 0;
+                boolean high = spec.max() != null && DriverVersions.compare(v, spec.max()) > 0;
                 out.add(low || high
                         ? Results.node(id(), CheckStatus.FAIL, null, v, range, "driver " + v + " is outside " + range,
                         "install a driver in " + range + " (the fleet's validated range)")
@@ -56,26 +60,6 @@ final class NodeChecks {
                                 + "their readings are missing", "upgrade the driver"));
             }
             return out;
-        }
-
-        /** Numeric, part by part: 550.54.15 < 550.127.05 < 570.86. Non-numeric parts compare as text. */
-        static int compareVersions(String a, String b) {
-            String[] x = a.trim().split("\\.");
-            String[] y = b.trim().split("\\.");
-            for (int i = 0; i < Math.max(x.length, y.length); i++) {
-                String p = i < x.length ? x[i] : "0";
-                String q = i < y.length ? y[i] : "0";
-                int c;
-                try {
-                    c = Long.compare(Long.parseLong(p), Long.parseLong(q));
-                } catch (NumberFormatException e) {
-                    c = p.compareTo(q);
-                }
-                if (c != 0) {
-                    return c;
-                }
-            }
-            return 0;
         }
     }
 
@@ -117,12 +101,22 @@ final class NodeChecks {
                 }
                 GpuEvent last = list.get(list.size() - 1);
                 String observed = list.stream().map(XidRecent::label).distinct().toList().toString();
-                out.add(new CheckResult(id(), worst, new dev.kiln.protocol.check.GpuRef(entry.getKey(), last.uuid(),
-                        null, last.pciBusId()), null, observed, "none in " + window,
+                out.add(new CheckResult(id(), worst, gpuRef(ctx, entry.getKey(), last), null, observed, "none in " + window,
                         "GPU " + entry.getKey() + ": " + list.size() + " fault event(s) in " + window + ", last: "
                                 + last.description(), action(list), 0));
             }
             return out;
+        }
+
+        /** The event's GPU as the inventory names it (serial included), falling back to what the event carried. */
+        private static dev.kiln.protocol.check.GpuRef gpuRef(CheckContext ctx, int index, GpuEvent e) {
+            for (dev.kiln.protocol.GpuInventory g : ctx.inventory().gpus()) {
+                boolean sameUuid = e.uuid() != null && e.uuid().equals(g.uuid());
+                if (sameUuid || e.uuid() == null && g.index() == index) {
+                    return Results.ref(g);
+                }
+            }
+            return new dev.kiln.protocol.check.GpuRef(index, e.uuid(), null, e.pciBusId());
         }
 
         static CheckStatus severity(GpuEvent e, NodeSpec.XidPolicy policy) {

@@ -33,6 +33,7 @@ public final class AgentMain {
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
                     || e instanceof dev.kiln.nvml.sim.FaultFileException
+                    || e instanceof dev.kiln.protocol.spec.SpecFileException
                     || e instanceof java.io.UncheckedIOException) {
                 commandLine.getErr().println("kiln-agent: " + e.getMessage());
                 return 2;

@@ -13,7 +13,8 @@ import java.util.concurrent.Callable;
 /** Runs the HTTP daemon under Quarkus. Options become {@code kiln.agent.*} config properties. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         header = "Serve this node's API (the daemon systemd runs).",
-        description = {"Serves GET /v1/node and GET /v1/inventory with bearer-token auth.",
+        description = {"Serves GET /v1/node, GET /v1/inventory and GET /v1/events with bearer-token auth, and watches",
+                "NVML for GPU events (Xid, ECC, row remap, GPU unavailable, recovery action) in the background.",
                 "Every option can also be set in application.properties or as KILN_AGENT_* environment variables."})
 final class ServeCommand implements Callable<Integer> {
     @Mixin
@@ -41,6 +42,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--nvml-library", description = "NVML library to load instead of libnvidia-ml.so.1.")
     String nvmlLibrary;
 
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = {"Directory for the persisted GPU event log (default: /var/lib/kiln on real GPUs;",
+                    "simulated agents keep events in memory unless this is given). When it is not writable,",
+                    "events are kept in memory and GET /v1/events says so."})
+    Path stateDir;
+
     @Override
     public Integer call() {
         // Fail on bad configuration before Quarkus boots, with the same messages as the daemon.
@@ -61,6 +68,7 @@ final class ServeCommand implements Callable<Integer> {
         set("kiln.agent.simulate", simulation.preset);
         set("kiln.agent.faults", simulation.faults == null ? null : simulation.faults.toString());
         set("kiln.agent.nvml-library", nvmlLibrary);
+        set("kiln.agent.state-dir", stateDir == null ? null : stateDir.toString());
         Quarkus.run();
         return 0;
     }

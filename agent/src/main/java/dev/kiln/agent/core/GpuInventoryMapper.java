@@ -3,6 +3,7 @@ package dev.kiln.agent.core;
 import dev.kiln.nvml.ClockEventReason;
 import dev.kiln.nvml.GpuSnapshot;
 import dev.kiln.nvml.GpuState;
+import dev.kiln.nvml.RecoveryAction;
 import dev.kiln.protocol.ErrorEntry;
 import dev.kiln.protocol.GpuInventory;
 
@@ -18,7 +19,7 @@ public final class GpuInventoryMapper {
         return new GpuInventory(
                 s.index(),
                 state(s.state()),
-                s.state() == GpuState.OK ? null : s.state().recommendedAction(),
+                recommendedAction(s),
                 s.name().orElse(null),
                 s.uuid().orElse(null),
                 s.serial().orElse(null),
@@ -64,7 +65,16 @@ public final class GpuInventoryMapper {
                 s.persistenceMode().orElse(null),
                 s.migMode().map(m -> new GpuInventory.Mig(m.current(), m.pending())).orElse(null),
                 s.computeProcesses().map(ps -> ps.stream().map(p -> new GpuInventory.Process(p.pid(),
-                        p.usedMemoryBytes().orElse(null))).toList()).orElse(null));
+                        p.usedMemoryBytes().orElse(null))).toList()).orElse(null),
+                s.recoveryAction().map(RecoveryAction::wireName).orElse(null));
+    }
+
+    /** What to do: the state's action for a lost GPU, else the driver's own recovery recommendation, else null. */
+    static String recommendedAction(GpuSnapshot s) {
+        if (s.state() != GpuState.OK) {
+            return s.state().recommendedAction();
+        }
+        return s.recoveryAction().filter(a -> a != RecoveryAction.NONE).map(RecoveryAction::recommendedAction).orElse(null);
     }
 
     public static List<ErrorEntry> errors(GpuSnapshot s) {

@@ -53,6 +53,16 @@ public final class GpuProbe implements AutoCloseable {
         }
     }
 
+    /** The NVML this probe reads, or empty when it could not be loaded ({@link #unavailableReason()} says why). */
+    public Optional<NvmlBinding> nvmlBinding() {
+        return Optional.ofNullable(binding);
+    }
+
+    /** Why NVML could not be loaded; null when it was. */
+    public String unavailableReason() {
+        return unavailableReason;
+    }
+
     public boolean simulated() {
         return binding != null && binding.simulated();
     }
@@ -155,7 +165,7 @@ public final class GpuProbe implements AutoCloseable {
                 or(snap.architecture(), known.architecture()), or(snap.computeCapability(), known.computeCapability()),
                 snap.memory(), snap.temperatures(), snap.power(), snap.clocks(), snap.utilization(), snap.ecc(),
                 snap.remappedRows(), snap.pcie(), snap.nvlinks(), snap.persistenceMode(), snap.migMode(),
-                snap.computeProcesses(), snap.errors());
+                snap.computeProcesses(), snap.recoveryAction(), snap.errors());
     }
 
     private static <T> Optional<T> or(Optional<T> a, Optional<T> b) {

@@ -1,5 +1,12 @@
 package dev.kiln.agent.core;
 
+import dev.kiln.agent.checks.Check;
+import dev.kiln.agent.checks.CheckContext;
+import dev.kiln.agent.checks.CheckRunner;
+import dev.kiln.agent.checks.RecentEvents;
+import dev.kiln.agent.events.EventLog;
+import dev.kiln.agent.events.EventOptions;
+import dev.kiln.agent.events.EventWatcher;
 import dev.kiln.nvml.sim.FaultPlan;
 import dev.kiln.nvml.sim.ServerPreset;
 import dev.kiln.nvml.sim.SimulatedServer;
@@ -9,6 +16,10 @@ import dev.kiln.protocol.InventoryDocument;
 import dev.kiln.protocol.NodeIdentity;
 import dev.kiln.protocol.NodeInfo;
 import dev.kiln.protocol.ProtocolVersion;
+import dev.kiln.protocol.check.CheckReport;
+import dev.kiln.protocol.event.EventsDocument;
+import dev.kiln.protocol.event.GpuEvent;
+import dev.kiln.protocol.spec.NodeSpec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,10 +56,21 @@ public final class NodeAgent implements AutoCloseable {
     private final Memoized<GpuProbe.GpuSummary> gpuSummary;
     private final Memoized<InfinibandProbe.IbReading> ib;
     private final SimulatedServer simulatedServer;
+    private final EventLog eventLog;
+    private final EventWatcher eventWatcher;   // null when events are not watched
 
+    /** An agent that watches GPU events, keeping them in memory. */
     public NodeAgent(String name, String mode, String simulatorPreset, HostProbe hostProbe, GpuProbe gpuProbe,
                      InfinibandProbe ibProbe, Lifetimes lifetimes, Clock clock, String bootId,
                      SimulatedServer simulatedServer) {
+        this(name, mode, simulatorPreset, hostProbe, gpuProbe, ibProbe, lifetimes, clock, bootId, simulatedServer,
+                EventOptions.inMemory());
+    }
+
+    /** {@code events} says whether and where GPU events are kept; watching starts here, and stops at {@link #close()}. */
+    public NodeAgent(String name, String mode, String simulatorPreset, HostProbe hostProbe, GpuProbe gpuProbe,
+                     InfinibandProbe ibProbe, Lifetimes lifetimes, Clock clock, String bootId,
+                     SimulatedServer simulatedServer, EventOptions events) {
         this.name = name;
         this.mode = mode;
         this.simulatorPreset = simulatorPreset;
@@ -63,13 +85,21 @@ public final class NodeAgent implements AutoCloseable {
         this.gpus = new Memoized<>(gpuProbe::read, lifetimes.gpus());
         this.gpuSummary = new Memoized<>(gpuProbe::summary, lifetimes.gpus());
         this.ib = new Memoized<>(ibProbe::read, lifetimes.infiniband());
+        this.eventLog = events.openLog(bootId);
+        this.eventWatcher = events.watch() ? EventWatcher.start(name, gpuProbe.nvmlBinding().orElse(null),
+                gpuProbe.unavailableReason(), eventLog, clock, events.poller()) : null;
     }
 
-    /** An agent on this machine's real hardware. */
+    /** An agent on this machine's real hardware, keeping GPU events in memory (one-shot commands). */
     public static NodeAgent real(String name, NvmlLoader.Result nvml, Path sysfsRoot) {
+        return real(name, nvml, sysfsRoot, EventOptions.inMemory());
+    }
+
+    /** An agent on this machine's real hardware (the daemon persists events: {@link EventOptions#persistedIn}). */
+    public static NodeAgent real(String name, NvmlLoader.Result nvml, Path sysfsRoot, EventOptions events) {
         String host = name != null ? name : localHostname();
         return new NodeAgent(host, NodeInfo.MODE_REAL, null, new OshiHostProbe(), GpuProbe.from(nvml),
-                new SysfsInfinibandProbe(sysfsRoot), Lifetimes.DEFAULT, Clock.systemUTC(), readBootId(), null);
+                new SysfsInfinibandProbe(sysfsRoot), Lifetimes.DEFAULT, Clock.systemUTC(), readBootId(), null, events);
     }
 
     /**
@@ -78,11 +108,18 @@ public final class NodeAgent implements AutoCloseable {
      */
     public static NodeAgent simulated(String name, ServerPreset preset, FaultPlan faults, int fleetPosition,
                                       boolean simulateHost) {
+        return simulated(name, preset, faults, fleetPosition, simulateHost, EventOptions.inMemory());
+    }
+
+    /** As above; simulated agents keep events in memory unless {@code events} names a state directory. */
+    public static NodeAgent simulated(String name, ServerPreset preset, FaultPlan faults, int fleetPosition,
+                                      boolean simulateHost, EventOptions events) {
         SimulatedServer server = new SimulatedServer(name, preset, faults.forNode(name, fleetPosition));
         HostProbe hostProbe = simulateHost ? new SimulatedHostProbe(name, preset) : new OshiHostProbe();
         return new NodeAgent(name, NodeInfo.MODE_SIMULATED, preset.id(), hostProbe, GpuProbe.of(server.binding()),
                 new SimulatedInfinibandProbe(name, preset), Lifetimes.DEFAULT, Clock.systemUTC(),
-                simulateHost ? "sim-" + java.util.UUID.nameUUIDFromBytes(name.getBytes()) : readBootId(), server);
+                simulateHost ? "sim-" + java.util.UUID.nameUUIDFromBytes(name.getBytes()) : readBootId(), server,
+                events);
     }
 
     public String name() {
@@ -123,8 +160,93 @@ public final class NodeAgent implements AutoCloseable {
                 h.host(), g.status(), g.gpus(), i.ports(), List.copyOf(errors));
     }
 
+    /** The spec this node runs when a request names none: its preset's for simulated nodes, else null. */
+    public String defaultSpecName() {
+        return simulatorPreset;
+    }
+
+    /** What {@code gpu.xid.recent} judges: this agent's {@link #events() event log} and whether it is watched. */
+    public RecentEvents recentEvents() {
+        return new RecentEvents() {
+            public boolean watching() {
+                return eventsWatched();
+            }
+
+            public String reason() {
+                return eventsReason();
+            }
+
+            public List<GpuEvent> thisBoot() {
+                catchUpEvents();
+                return eventLog.thisBoot();
+            }
+
+            public List<GpuEvent> since(Instant since) {
+                catchUpEvents();
+                return eventLog.recent(since);
+            }
+        };
+    }
+
+    /**
+     * The GPU events this agent has seen (and, when persisted, earlier runs saw), per GPU, with boot ids.
+     * The shared poller fills it every 250 ms; {@link #recentEvents()} and {@link #eventsDocument} catch up first.
+     */
+    public EventLog events() {
+        return eventLog;
+    }
+
+    /** Takes whatever NVML has queued now into {@link #events()}. */
+    private void catchUpEvents() {
+        if (eventWatcher != null) {
+            eventWatcher.drain();
+        }
+    }
+
+    /** True while an NVML event watcher drains events into {@link #events()}. */
+    public boolean eventsWatched() {
+        return eventWatcher != null && eventWatcher.watching();
+    }
+
+    /** Why events are not (all) watched or not persisted; null when there is nothing to say. */
+    public String eventsReason() {
+        List<String> parts = new ArrayList<>();
+        if (eventWatcher == null) {
+            parts.add("GPU event watching is off in this agent");
+        } else {
+            eventWatcher.reason().ifPresent(parts::add);
+        }
+        parts.addAll(eventLog.notes());
+        return parts.isEmpty() ? null : String.join("; ", parts);
+    }
+
+    /** {@code GET /v1/events}: events at or after {@code since} (every held event when null), oldest first. */
+    public EventsDocument eventsDocument(Instant since) {
+        HostProbe.HostReading h = host.get();
+        catchUpEvents();
+        List<GpuEvent> events = since == null ? eventLog.all() : eventLog.recent(since);
+        return new EventsDocument(ProtocolVersion.SCHEMA_VERSION, EventsDocument.KIND,
+                new NodeIdentity(name, h.host().hostname(), mode, simulatorPreset, ProtocolVersion.KILN_VERSION, bootId),
+                eventsWatched(), eventsReason(), events);
+    }
+
+    /**
+     * Runs the checks against a fresh inventory. {@code only}/{@code skip} select check ids; unknown
+     * ids are an {@link IllegalArgumentException}.
+     */
+    public CheckReport check(NodeSpec spec, List<String> only, List<String> skip) {
+        List<Check> selected = CHECKS.select(only, skip, spec.disabledChecks());
+        InventoryDocument inv = inventory(true);
+        return CHECKS.run(inv.node(), new CheckContext(inv, spec, recentEvents(), clock.instant()), selected);
+    }
+
+    private static final CheckRunner CHECKS = CheckRunner.standard();
+
     @Override
     public void close() {
+        if (eventWatcher != null) {
+            eventWatcher.close();
+        }
         gpuProbe.close();
     }
 

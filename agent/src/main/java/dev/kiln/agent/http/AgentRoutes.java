@@ -1,7 +1,10 @@
 package dev.kiln.agent.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.kiln.agent.checks.SpecResolver;
 import dev.kiln.agent.core.NodeAgent;
+import dev.kiln.protocol.check.CheckRequest;
+import dev.kiln.protocol.spec.NodeSpec;
 import dev.kiln.protocol.ApiError;
 import dev.kiln.protocol.KilnJson;
 import io.vertx.core.http.HttpHeaders;
@@ -10,7 +13,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -23,7 +25,10 @@ import java.util.logging.Logger;
 public final class AgentRoutes {
     private static final Logger LOG = Logger.getLogger(AgentRoutes.class.getName());
     private static final String JSON = "application/json";
-    private static final Set<String> KNOWN = Set.of("/v1/node", "/v1/inventory");
+    private static final java.util.Map<String, String> ALLOWED = java.util.Map.of(
+            "/v1/node", "GET", "/v1/inventory", "GET", "/v1/checks", "POST", "/v1/events", "GET");
+    /** Largest request body accepted (a spec is a few KiB). */
+    static final long MAX_BODY_BYTES = 1024 * 1024;
 
     private final NodeAgent agent;
     private final TokenAuth auth;
@@ -39,6 +44,9 @@ public final class AgentRoutes {
         router.route("/v1/*").order(-100).handler(r::authenticate).failureHandler(r::failure);
         router.get("/v1/node").handler(ctx -> r.respond(ctx, agent::nodeInfo)).failureHandler(r::failure);
         router.get("/v1/inventory").handler(r::inventory).failureHandler(r::failure);
+        router.get("/v1/events").handler(r::events).failureHandler(r::failure);
+        router.post("/v1/checks").handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
+                .handler(r::checks).failureHandler(r::failure);
         router.route("/v1/*").handler(r::notFound).failureHandler(r::failure);
     }
 
@@ -74,14 +82,86 @@ public final class AgentRoutes {
         respond(ctx, () -> agent.inventory(bypass));
     }
 
+    /** {@code GET /v1/events[?since=ISO-8601 instant]}: the agent's recent GPU events. */
+    private void events(RoutingContext ctx) {
+        for (String p : ctx.queryParams().names()) {
+            if (!"since".equals(p)) {
+                error(ctx, 400, "bad_request", "unknown query parameter '" + p + "'; /v1/events accepts only 'since'");
+                return;
+            }
+        }
+        List<String> since = ctx.queryParam("since");
+        java.time.Instant from = null;
+        if (!since.isEmpty()) {
+            // A '+' of an offset arrives as a space when the client did not percent-encode it.
+            String v = since.size() == 1 ? since.get(0).trim().replace(' ', '+') : null;
+            try {
+                from = v == null ? null : java.time.OffsetDateTime.parse(v).toInstant();
+            } catch (java.time.format.DateTimeParseException e) {
+                from = null;
+            }
+            if (from == null) {
+                error(ctx, 400, "bad_request", "query parameter 'since' must be one ISO-8601 date-time with an offset, "
+                        + "e.g. 2025-03-14T09:26:53Z, got " + since);
+                return;
+            }
+        }
+        java.time.Instant sinceInstant = from;
+        respond(ctx, () -> agent.eventsDocument(sinceInstant));
+    }
+
+    /** {@code POST /v1/checks}: body {@link CheckRequest}; 400 names what is wrong with it. */
+    private void checks(RoutingContext ctx) {
+        CheckRequest request;
+        String body = ctx.body() == null ? null : ctx.body().asString();
+        if (body == null || body.isBlank()) {
+            request = new CheckRequest(null, null, List.of(), List.of());
+        } else {
+            try {
+                request = KilnJson.mapper().readValue(body, CheckRequest.class);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                error(ctx, 400, "bad_request", "request body is not a valid check request: " + e.getOriginalMessage()
+                        + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ")"));
+                return;
+            }
+        }
+        NodeSpec spec;
+        try {
+            spec = request.spec() != null ? request.spec()
+                    : SpecResolver.resolve(request.specName() != null ? request.specName() : agent.defaultSpecName());
+        } catch (IllegalArgumentException | dev.kiln.protocol.spec.SpecFileException e) {
+            error(ctx, 400, "bad_request", e.getMessage());
+            return;
+        }
+        CheckRequest req = request;
+        ctx.vertx().executeBlocking(() -> agent.check(spec, req.only(), req.skip()), false)
+                .onSuccess(report -> {
+                    try {
+                        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                                .end(io.vertx.core.buffer.Buffer.buffer(KilnJson.mapper().writeValueAsBytes(report)));
+                    } catch (JsonProcessingException e) {
+                        ctx.fail(e);
+                    }
+                })
+                .onFailure(e -> {
+                    if (e instanceof IllegalArgumentException) {
+                        error(ctx, 400, "bad_request", e.getMessage());
+                    } else {
+                        ctx.fail(e);
+                    }
+                });
+    }
+
     private void notFound(RoutingContext ctx) {
         HttpServerRequest req = ctx.request();
-        if (KNOWN.contains(req.path())) {
-            ctx.response().putHeader(HttpHeaders.ALLOW, "GET");
-            error(ctx, 405, "method_not_allowed", req.method() + " is not allowed on " + req.path() + "; use GET");
+        String allowed = ALLOWED.get(req.path());
+        if (allowed != null) {
+            ctx.response().putHeader(HttpHeaders.ALLOW, allowed);
+            error(ctx, 405, "method_not_allowed", req.method() + " is not allowed on " + req.path() + "; use " + allowed);
         } else {
             error(ctx, 404, "not_found", "no such endpoint " + req.method() + " " + req.path()
-                    + "; see GET /v1/node and GET /v1/inventory");
+                    + "; see GET /v1/node, GET /v1/inventory, GET /v1/events and POST /v1/checks");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.agent.quarkus;
 
 import dev.kiln.agent.core.NodeAgent;
+import dev.kiln.agent.events.EventOptions;
 import dev.kiln.agent.http.AgentRoutes;
 import dev.kiln.agent.http.TokenAuth;
 import dev.kiln.nvml.raw.NvmlLoader;
@@ -46,24 +47,33 @@ public class AgentBootstrap {
     @ConfigProperty(name = "kiln.agent.nvml-library")
     Optional<String> nvmlLibrary;
 
+    /** Where the GPU event log is kept; default /var/lib/kiln on real GPUs, memory only when simulating. */
+    @ConfigProperty(name = "kiln.agent.state-dir")
+    Optional<Path> stateDir;
+
     private NodeAgent agent;
 
     void mount(@Observes Router router) {
         TokenAuth auth = generateToken ? TokenAuth.fromFileOrGenerate(tokenFile) : TokenAuth.fromFile(tokenFile);
         FaultPlan plan = faults.map(FaultFile::load).orElse(FaultPlan.NONE);
         if (simulate.isPresent()) {
-            agent = NodeAgent.simulated(name.orElse("sim-node"), ServerPresets.get(simulate.get()), plan, 1, false);
+            agent = NodeAgent.simulated(name.orElse("sim-node"), ServerPresets.get(simulate.get()), plan, 1, false,
+                    stateDir.map(EventOptions::persistedIn).orElseGet(EventOptions::inMemory));
         } else {
             if (faults.isPresent()) {
                 throw new IllegalArgumentException("kiln.agent.faults needs kiln.agent.simulate");
             }
             agent = NodeAgent.real(name.orElse(null),
-                    nvmlLibrary.map(NvmlLoader::load).orElseGet(NvmlLoader::system), sysfsRoot);
+                    nvmlLibrary.map(NvmlLoader::load).orElseGet(NvmlLoader::system), sysfsRoot,
+                    EventOptions.persistedIn(stateDir.orElse(EventOptions.DEFAULT_STATE_DIR)));
         }
         var info = agent.nodeInfo();
         LOG.info(() -> "kiln-agent " + info.kilnVersion() + " node " + info.name() + " mode " + info.mode()
                 + ", " + info.gpuCount() + " GPU(s)"
-                + (info.nvml().available() ? "" : "; NVML unavailable: " + info.nvml().reason()));
+                + (info.nvml().available() ? "" : "; NVML unavailable: " + info.nvml().reason())
+                + "; GPU events " + (agent.eventsWatched() ? "watched" : "not watched")
+                + agent.events().file().map(f -> ", kept in " + f).orElse(", kept in memory")
+                + (agent.eventsReason() == null ? "" : " (" + agent.eventsReason() + ")"));
         AgentRoutes.mount(router, agent, auth);
     }
 

@@ -63,6 +63,8 @@ class EveryCheckTest {
         m.put("gpu.count", () -> new Setup(CheckHarness.inventory(H100, new Fault.GpuMissing(5)), spec, CheckHarness.events()));
         m.put("gpu.lost", () -> new Setup(CheckHarness.inventory(H100, new Fault.GpuLost(1, 0, java.time.Duration.ZERO)),
                 spec, CheckHarness.events()));
+        m.put("gpu.recovery.action", () -> new Setup(CheckHarness.inventory(H100,
+                new Fault.DriverRecoveryAction(1, dev.kiln.nvml.RecoveryAction.NODE_REBOOT)), spec, CheckHarness.events()));
         m.put("gpu.model", () -> new Setup(healthy, CheckHarness.withGpu(spec, g -> gpu(g, "NVIDIA H200", null, null, null,
                 null, null, null, null)), CheckHarness.events()));
         m.put("gpu.memory", () -> new Setup(healthy, CheckHarness.withGpu(spec, g -> gpu(g, null, 143771L, null, null, null,
@@ -209,13 +211,6 @@ class EveryCheckTest {
         assertThat(lastThreeHours.verdict()).isEqualTo(CheckStatus.FAIL);
         assertThat(lastThreeHours.results()).filteredOn(x -> x.status() == CheckStatus.FAIL)
                 .singleElement().satisfies(x -> assertThat(x.gpu().index()).isZero());
-    }
-
-    @Test
-    void driverVersionsCompareNumerically() {
-        assertThat(NodeChecks.DriverVersion.compareVersions("550.54.15", "550.127.05")).isNegative();
-        assertThat(NodeChecks.DriverVersion.compareVersions("570.86", "570.86.0")).isZero();
-        assertThat(NodeChecks.DriverVersion.compareVersions("580.159.04", "575.1")).isPositive();
     }
 
     // --- inventory and spec variations ---------------------------------------------------

@@ -1,11 +1,11 @@
 package dev.kiln.agent.checks;
 
 import dev.kiln.agent.core.NodeAgent;
+import dev.kiln.nvml.RecoveryAction;
 import dev.kiln.nvml.sim.Fault;
 import dev.kiln.nvml.sim.FaultPlan;
 import dev.kiln.nvml.sim.ServerPreset;
 import dev.kiln.nvml.sim.ServerPresets;
-import dev.kiln.protocol.InventoryDocument;
 import dev.kiln.protocol.check.CheckReport;
 import dev.kiln.protocol.check.CheckResult;
 import dev.kiln.protocol.check.CheckStatus;
@@ -60,6 +60,14 @@ class FaultMatrixTest {
                 new Row("wrong-vbios", new Fault.WrongVbios(SLOT, "96.00.5E.00.02"), Set.of("gpu.vbios"), CheckStatus.FAIL, true),
                 new Row("process-running", new Fault.ProcessRunning(SLOT, 31337, 1L << 30), Set.of("gpu.processes"),
                         CheckStatus.WARN, true)));
+        rows.add(new Row("xid-74-nvlink", new Fault.Xid(SLOT, 74, Duration.ZERO), Set.of("gpu.xid.recent"),
+                CheckStatus.FAIL, true));
+        rows.add(new Row("xid-48-double-bit-ecc", new Fault.Xid(SLOT, 48, Duration.ZERO),
+                Set.of("gpu.xid.recent", "gpu.ecc.uncorrectable"), CheckStatus.FAIL, true));
+        rows.add(new Row("xid-63-remap", new Fault.Xid(SLOT, 63, Duration.ZERO),
+                Set.of("gpu.xid.recent", "gpu.remap.pending"), CheckStatus.FAIL, true));
+        rows.add(new Row("recovery-action", new Fault.DriverRecoveryAction(SLOT, RecoveryAction.GPU_RESET),
+                Set.of("gpu.recovery.action", "gpu.xid.recent"), CheckStatus.FAIL, true));
         if (preset.nvlinksPerGpu() > 0) {
             rows.add(new Row("nvlink-down", new Fault.NvlinkDown(SLOT, List.of(3, 7)), Set.of("gpu.nvlink.links"),
                     CheckStatus.FAIL, true));
@@ -80,7 +88,10 @@ class FaultMatrixTest {
     @MethodSource("presets")
     void healthyNodesReportNothing(String presetId) {
         ServerPreset preset = ServerPresets.get(presetId);
-        CheckReport report = CheckHarness.run(CheckHarness.inventory(preset), CheckHarness.spec(preset), CheckHarness.events());
+        CheckReport report;
+        try (NodeAgent agent = NodeAgent.simulated("node-001", preset, FaultPlan.NONE, 1, true)) {
+            report = agent.check(CheckHarness.spec(preset), List.of(), List.of());
+        }
         assertThat(CheckHarness.notPassing(report)).isEmpty();
         assertThat(report.verdict()).isEqualTo(CheckStatus.PASS);
         assertThat(report.results()).extracting(CheckResult::id).containsAll(CheckRegistry.builtIn().ids());
@@ -98,19 +109,19 @@ class FaultMatrixTest {
     void eachFaultIsReportedByTheRightCheckOnTheRightGpu(String presetId, Row row) {
         ServerPreset preset = ServerPresets.get(presetId);
         NodeSpec spec = CheckHarness.spec(preset);
-        InventoryDocument inv;
         String slotBusId = preset.gpuBusIds().get(SLOT);
-        if (row.fault() instanceof Fault.GpuLost) {
-            // Lose it after a first good read, as in the field, so the report can still name the board.
-            try (NodeAgent agent = NodeAgent.simulated("node-001", preset, FaultPlan.NONE, 1, true)) {
+        CheckReport report;
+        boolean lost = row.fault() instanceof Fault.GpuLost;
+        // The agent's own path: fresh inventory, its event log, the standard runner.
+        try (NodeAgent agent = NodeAgent.simulated("node-001", preset, lost ? FaultPlan.NONE : FaultPlan.of(row.fault()),
+                1, true)) {
+            if (lost) {
+                // Lose it after a first good read, as in the field, so the report can still name the board.
                 agent.inventory(true);
                 agent.simulatedServer().gpu(SLOT).loseNow();
-                inv = agent.inventory(true);
             }
-        } else {
-            inv = CheckHarness.inventory(preset, row.fault());
+            report = agent.check(spec, List.of(), List.of());
         }
-        CheckReport report = CheckHarness.run(inv, spec, CheckHarness.events());
         List<CheckResult> findings = CheckHarness.notPassing(report);
 
         assertThat(findings).as("findings %s", describe(findings)).isNotEmpty();

@@ -77,6 +77,23 @@ class AgentQuarkusTest {
     }
 
     @Test
+    void eventsAreWatchedInMemoryForASimulatedDaemon() throws Exception {
+        bootstrap.agent().simulatedServer().injectXid(2, 63);
+        HttpResponse<String> r = get("/v1/events", true);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(Schemas.errorsOfText(Schemas.EVENTS, r.body())).isEmpty();
+        dev.kiln.protocol.event.EventsDocument doc = KilnJson.mapper().readValue(r.body(),
+                dev.kiln.protocol.event.EventsDocument.class);
+        assertThat(doc.watching()).isTrue();
+        assertThat(doc.events()).anySatisfy(e -> {
+            assertThat(e.gpuIndex()).isEqualTo(2);
+            assertThat(e.code()).isEqualTo(63L);
+            assertThat(e.severity()).isEqualTo("warn");
+        });
+        assertThat(bootstrap.agent().events().file()).as("no --state-dir: memory only").isEmpty();
+    }
+
+    @Test
     void inventoryWithToken() throws Exception {
         HttpResponse<String> r = get("/v1/inventory?fresh=true", true);
         assertThat(r.statusCode()).isEqualTo(200);

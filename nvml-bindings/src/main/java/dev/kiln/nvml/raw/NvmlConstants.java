@@ -46,4 +46,30 @@ public final class NvmlConstants {
     // nvmlEnableState_t
     public static final int FEATURE_DISABLED = 0;
     public static final int FEATURE_ENABLED = 1;
+
+    // nvmlEventType masks (unsigned long long)
+    public static final long EVENT_TYPE_NONE = 0x0L;
+    public static final long EVENT_TYPE_SINGLE_BIT_ECC_ERROR = 0x1L;
+    public static final long EVENT_TYPE_DOUBLE_BIT_ECC_ERROR = 0x2L;
+    public static final long EVENT_TYPE_PSTATE = 0x4L;
+    public static final long EVENT_TYPE_XID_CRITICAL_ERROR = 0x8L;
+    public static final long EVENT_TYPE_CLOCK = 0x10L;
+    public static final long EVENT_TYPE_POWER_SOURCE_CHANGE = 0x80L;
+    public static final long EVENT_TYPE_SINGLE_BIT_ECC_ERROR_STORM = 0x200L;
+    public static final long EVENT_TYPE_DRAM_RETIREMENT_EVENT = 0x400L;
+    public static final long EVENT_TYPE_DRAM_RETIREMENT_FAILURE = 0x800L;
+    public static final long EVENT_TYPE_NON_FATAL_POISON_ERROR = 0x1000L;
+    public static final long EVENT_TYPE_FATAL_POISON_ERROR = 0x2000L;
+    public static final long EVENT_TYPE_GPU_UNAVAILABLE_ERROR = 0x4000L;
+    public static final long EVENT_TYPE_GPU_RECOVERY_ACTION = 0x8000L;
+
+    // nvmlFieldValue_t field ids and nvmlValueType_t
+    public static final int FI_DEV_GET_GPU_RECOVERY_ACTION = 230;
+    public static final int VALUE_TYPE_DOUBLE = 0;
+    public static final int VALUE_TYPE_UNSIGNED_INT = 1;
+    public static final int VALUE_TYPE_UNSIGNED_LONG = 2;
+    public static final int VALUE_TYPE_UNSIGNED_LONG_LONG = 3;
+    public static final int VALUE_TYPE_SIGNED_LONG_LONG = 4;
+    public static final int VALUE_TYPE_SIGNED_INT = 5;
+    public static final int VALUE_TYPE_UNSIGNED_SHORT = 6;
 }

@@ -131,4 +131,24 @@ public interface NvmlLibrary extends Library {
      * of {@code *infoCount} entries, or null to ask for the count.
      */
     int nvmlDeviceGetComputeRunningProcesses_v3(DeviceHandle device, IntByReference infoCount, NvmlProcessInfo infos);
+
+    // --- field values ----------------------------------------------------------------------
+    /**
+     * {@code values} is the first element of a contiguous array of {@code valuesCount} entries whose
+     * {@code fieldId} (and {@code scopeId}) the caller set; each entry gets its own {@code nvmlReturn}.
+     */
+    int nvmlDeviceGetFieldValues(DeviceHandle device, int valuesCount, NvmlFieldValue values);
+
+    // --- events ----------------------------------------------------------------------------
+    int nvmlEventSetCreate(PointerByReference set);
+
+    int nvmlDeviceGetSupportedEventTypes(DeviceHandle device, LongByReference eventTypes);
+
+    /** NOT_SUPPORTED when any type of {@code eventTypes} is unsupported on this GPU: register only supported ones. */
+    int nvmlDeviceRegisterEvents(DeviceHandle device, long eventTypes, EventSetHandle set);
+
+    /** SUCCESS with one event, or ERROR_TIMEOUT after {@code timeoutms} (unsigned) without one. */
+    int nvmlEventSetWait_v2(EventSetHandle set, NvmlEventData data, int timeoutms);
+
+    int nvmlEventSetFree(EventSetHandle set);
 }

@@ -35,5 +35,8 @@ public final class NvmlSymbols {
             "nvmlDeviceGetMaxPcieLinkWidth", "nvmlDeviceGetPcieReplayCounter",
             "nvmlDeviceGetNvLinkState", "nvmlDeviceGetNvLinkRemotePciInfo_v2",
             "nvmlDeviceGetPersistenceMode", "nvmlDeviceGetMigMode",
-            "nvmlDeviceGetComputeRunningProcesses_v3");
+            "nvmlDeviceGetComputeRunningProcesses_v3",
+            "nvmlDeviceGetFieldValues",
+            "nvmlEventSetCreate", "nvmlDeviceGetSupportedEventTypes", "nvmlDeviceRegisterEvents",
+            "nvmlEventSetWait_v2", "nvmlEventSetFree");
 }

@@ -1,5 +1,7 @@
 package dev.kiln.nvml.sim;
 
+import dev.kiln.nvml.RecoveryAction;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -99,6 +101,35 @@ public sealed interface Fault {
     record ProcessRunning(int gpu, long pid, long usedMemoryBytes) implements Fault {
         public String type() {
             return "process-running";
+        }
+    }
+
+    /**
+     * The driver reports Xid {@code code} on the GPU {@code after} the server was created (zero: at
+     * once), as an {@code nvmlEventTypeXidCriticalError} event with the Xid as its data. Some Xids
+     * also change what the GPU answers from then on: 79 (fell off the bus) makes it lost; 48
+     * (double-bit ECC) adds one volatile and aggregate uncorrectable ECC error; 63 sets a pending row
+     * remap with one uncorrectable remapped row; 64 sets a row remap failure. Others only raise the event.
+     */
+    record Xid(int gpu, int code, Duration after) implements Fault {
+        public String type() {
+            return "xid";
+        }
+    }
+
+    /**
+     * The driver recommends {@code action} for the GPU: field {@code NVML_FI_DEV_GET_GPU_RECOVERY_ACTION}
+     * (230) answers it, and an {@code nvmlEventTypeGpuRecoveryAction} event carries it.
+     */
+    record DriverRecoveryAction(int gpu, RecoveryAction action) implements Fault {
+        public DriverRecoveryAction {
+            if (action == RecoveryAction.UNKNOWN) {
+                throw new IllegalArgumentException("recovery-action fault needs a known action");
+            }
+        }
+
+        public String type() {
+            return "recovery-action";
         }
     }
 }

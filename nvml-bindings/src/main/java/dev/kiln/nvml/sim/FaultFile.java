@@ -1,5 +1,6 @@
 package dev.kiln.nvml.sim;
 
+import dev.kiln.nvml.RecoveryAction;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -36,6 +37,10 @@ import java.util.Set;
  *   - type: nvlink-down
  *     gpu: 1
  *     links: [3, 7]
+ *   - type: xid                # an Xid event (79 also loses the GPU)
+ *     gpu: 4
+ *     code: 79
+ *     afterSeconds: 30
  * </pre>
  * Errors name the file, the line and the field, and say what is expected.
  */
@@ -52,7 +57,9 @@ public final class FaultFile {
             Map.entry("gpu-lost", Set.of("gpu", "afterReads", "afterSeconds")),
             Map.entry("missing-symbol", Set.of("symbols", "driverVersion")),
             Map.entry("wrong-vbios", Set.of("gpu", "version")),
-            Map.entry("process-running", Set.of("gpu", "pid", "usedMemoryBytes")));
+            Map.entry("process-running", Set.of("gpu", "pid", "usedMemoryBytes")),
+            Map.entry("xid", Set.of("gpu", "code", "afterSeconds")),
+            Map.entry("recovery-action", Set.of("gpu", "action")));
     private static final Set<String> TYPES = FIELDS.keySet();
 
     private final String source;
@@ -110,7 +117,7 @@ public final class FaultFile {
     private FaultPlan.Rule rule(Node item) {
         Map<String, Node> m = mapping(item, "fault", Set.of("type", "node", "gpu", "count", "generation", "width",
                 "links", "afterReads", "afterSeconds", "symbols", "driverVersion", "version", "pid",
-                "usedMemoryBytes"));
+                "usedMemoryBytes", "code", "action"));
         int line = line(item);
         String type = requiredString(m, "type", line);
         if (!TYPES.contains(type)) {
@@ -167,6 +174,26 @@ public final class FaultFile {
             case "wrong-vbios" -> new Fault.WrongVbios(gpu(m, line), requiredString(m, "version", line));
             case "process-running" -> new Fault.ProcessRunning(gpu(m, line), optionalLong(m, "pid", 4242, 1),
                     optionalLong(m, "usedMemoryBytes", 1L << 30, 0));
+            case "xid" -> {
+                if (!m.containsKey("code")) {
+                    throw error(line, "fault 'xid' needs 'code' (the Xid number, e.g. 79)");
+                }
+                yield new Fault.Xid(gpu(m, line), optionalInt(m, "code", 1, 999).orElseThrow(),
+                        Duration.ofMillis(Math.round(optionalDouble(m, "afterSeconds") * 1000)));
+            }
+            case "recovery-action" -> {
+                String action = requiredString(m, "action", line);
+                RecoveryAction a;
+                try {
+                    a = RecoveryAction.ofWireName(action);
+                } catch (IllegalArgumentException e) {
+                    throw error(line(m.get("action")), "field 'action': " + e.getMessage());
+                }
+                if (a == RecoveryAction.UNKNOWN) {
+                    throw error(line(m.get("action")), "field 'action': 'unknown' cannot be injected");
+                }
+                yield new Fault.DriverRecoveryAction(gpu(m, line), a);
+            }
             default -> throw new IllegalStateException(type);
         };
         return new FaultPlan.Rule(nodeName, nodePosition, fault, line);

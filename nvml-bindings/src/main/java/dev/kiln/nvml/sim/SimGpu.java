@@ -38,6 +38,10 @@ public final class SimGpu {
     boolean remapFailure;
     boolean persistence = true;
     boolean mig;
+    /** nvmlDeviceGpuRecoveryAction_t answered for field 230. */
+    int recoveryAction;
+    /** What nvmlDeviceGetSupportedEventTypes answers; registering any other type is NOT_SUPPORTED. */
+    volatile long supportedEventTypes = DEFAULT_EVENT_TYPES;
     final List<SimLink> links = new ArrayList<>();
     final List<long[]> processes = new ArrayList<>(); // {pid, usedBytes}
     final long createdNanos = System.nanoTime();
@@ -45,6 +49,12 @@ public final class SimGpu {
     long lostAfterReads = -1;
     long lostAfterNanos = -1;
     volatile boolean lost;
+
+    /**
+     * Event types a simulated GPU supports: {@code 0xff9f}, what an H200 on driver 580 answers (every
+     * type but 0x20 and 0x40, which nvml.h does not define). {@link #setSupportedEventTypes} narrows it.
+     */
+    public static final long DEFAULT_EVENT_TYPES = 0xff9fL;
 
     record SimLink(int number, boolean active, String remoteBusId) {
     }
@@ -78,6 +88,28 @@ public final class SimGpu {
 
     public boolean isLost() {
         return lost;
+    }
+
+    /** Test hook: what nvmlDeviceGetSupportedEventTypes answers from now on (0: no events at all). */
+    public void setSupportedEventTypes(long mask) {
+        supportedEventTypes = mask;
+    }
+
+    /** The recovery action code field 230 answers (nvmlDeviceGpuRecoveryAction_t). */
+    public synchronized int recoveryAction() {
+        return recoveryAction;
+    }
+
+    public synchronized long volatileUncorrectedEcc() {
+        return volatileUncorrected;
+    }
+
+    public synchronized boolean remapPending() {
+        return remapPending;
+    }
+
+    public synchronized boolean remapFailure() {
+        return remapFailure;
     }
 
     /** How many NVML calls have touched this GPU so far (tests assert that readings are memoized). */

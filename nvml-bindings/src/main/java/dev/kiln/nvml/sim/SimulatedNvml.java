@@ -5,7 +5,10 @@ import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import dev.kiln.nvml.raw.DeviceHandle;
+import dev.kiln.nvml.raw.EventSetHandle;
 import dev.kiln.nvml.raw.NvmlConstants;
+import dev.kiln.nvml.raw.NvmlEventData;
+import dev.kiln.nvml.raw.NvmlFieldValue;
 import dev.kiln.nvml.raw.NvmlLibrary;
 import dev.kiln.nvml.raw.NvmlMemory;
 import dev.kiln.nvml.raw.NvmlMemoryV2;
@@ -15,7 +18,11 @@ import dev.kiln.nvml.raw.NvmlTemperature;
 import dev.kiln.nvml.raw.NvmlUtilization;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The raw NVML interface answered from a {@link SimulatedServer}: same return codes, same
@@ -28,11 +35,16 @@ final class SimulatedNvml implements NvmlLibrary {
     private static final int INVALID_ARGUMENT = 2;
     private static final int NOT_SUPPORTED = 3;
     private static final int INSUFFICIENT_SIZE = 7;
+    private static final int TIMEOUT = 10;
     private static final int GPU_IS_LOST = 15;
     private static final long HANDLE_BASE = 0x6b696c6e0000L; // "kiln" + slot
+    private static final long EVENT_SET_BASE = 0x6b696c6e650000L; // "kilne" + set number
+    private static final int FIELD_ID_LIMIT = 303; // NVML_FI_MAX
 
     private final SimulatedServer server;
     private final AtomicInteger initCount = new AtomicInteger();
+    private final Map<Long, SimEventSet> eventSets = new ConcurrentHashMap<>();
+    private final AtomicLong nextEventSet = new AtomicLong(1);
 
     SimulatedNvml(SimulatedServer server) {
         this.server = server;
@@ -49,6 +61,7 @@ final class SimulatedNvml implements NvmlLibrary {
 
     /** Resolves a handle to its GPU, or null with the return code in {@code rc[0]}. */
     private SimGpu gpu(DeviceHandle handle, int[] rc) {
+        server.fireDue();
         if (initCount.get() <= 0) {
             rc[0] = UNINITIALIZED;
             return null;
@@ -131,6 +144,7 @@ final class SimulatedNvml implements NvmlLibrary {
             case INVALID_ARGUMENT -> "Invalid Argument";
             case NOT_SUPPORTED -> "Not Supported";
             case INSUFFICIENT_SIZE -> "Insufficient Size";
+            case TIMEOUT -> "Timeout";
             case GPU_IS_LOST -> "GPU is lost";
             default -> "Unknown Error";
         };
@@ -162,6 +176,7 @@ final class SimulatedNvml implements NvmlLibrary {
     @Override
     public int nvmlDeviceGetCount_v2(IntByReference deviceCount) {
         symbol("nvmlDeviceGetCount_v2");
+        server.fireDue();
         if (initCount.get() <= 0) {
             return UNINITIALIZED;
         }
@@ -172,6 +187,7 @@ final class SimulatedNvml implements NvmlLibrary {
     @Override
     public int nvmlDeviceGetHandleByIndex_v2(int index, PointerByReference device) {
         symbol("nvmlDeviceGetHandleByIndex_v2");
+        server.fireDue();
         if (initCount.get() <= 0) {
             return UNINITIALIZED;
         }
@@ -607,5 +623,140 @@ final class SimulatedNvml implements NvmlLibrary {
             }
             return SUCCESS;
         });
+    }
+
+    // --- field values --------------------------------------------------------------------
+
+    @Override
+    public int nvmlDeviceGetFieldValues(DeviceHandle d, int valuesCount, NvmlFieldValue values) {
+        return call("nvmlDeviceGetFieldValues", d, g -> {
+            if (values == null || valuesCount < 0) {
+                return INVALID_ARGUMENT;
+            }
+            if (valuesCount == 0) {
+                return SUCCESS;
+            }
+            NvmlFieldValue[] array = (NvmlFieldValue[]) values.toArray(valuesCount);
+            long micros = System.currentTimeMillis() * 1000L;
+            for (NvmlFieldValue v : array) {
+                v.timestamp = micros;
+                v.latencyUsec = 0;
+                if (v.fieldId == NvmlConstants.FI_DEV_GET_GPU_RECOVERY_ACTION) {
+                    v.valueType = NvmlConstants.VALUE_TYPE_UNSIGNED_INT;
+                    v.value = g.recoveryAction;
+                    v.nvmlReturn = SUCCESS;
+                } else if (v.fieldId <= 0 || v.fieldId >= FIELD_ID_LIMIT) {
+                    v.nvmlReturn = INVALID_ARGUMENT;
+                } else {
+                    v.nvmlReturn = NOT_SUPPORTED; // the simulator answers only the fields Kiln reads
+                }
+                v.write();
+            }
+            return SUCCESS;
+        });
+    }
+
+    // --- events --------------------------------------------------------------------------
+
+    private SimEventSet eventSet(EventSetHandle set) {
+        if (set == null || set.getPointer() == null) {
+            return null;
+        }
+        return eventSets.get(Pointer.nativeValue(set.getPointer()));
+    }
+
+    @Override
+    public int nvmlEventSetCreate(PointerByReference set) {
+        symbol("nvmlEventSetCreate");
+        if (initCount.get() <= 0) {
+            return UNINITIALIZED;
+        }
+        if (set == null) {
+            return INVALID_ARGUMENT;
+        }
+        long address = EVENT_SET_BASE + nextEventSet.getAndIncrement();
+        eventSets.put(address, new SimEventSet());
+        set.setValue(new Pointer(address));
+        return SUCCESS;
+    }
+
+    @Override
+    public int nvmlDeviceGetSupportedEventTypes(DeviceHandle d, LongByReference eventTypes) {
+        return call("nvmlDeviceGetSupportedEventTypes", d, g -> {
+            if (eventTypes == null) {
+                return INVALID_ARGUMENT;
+            }
+            eventTypes.setValue(g.supportedEventTypes);
+            return SUCCESS;
+        });
+    }
+
+    @Override
+    public int nvmlDeviceRegisterEvents(DeviceHandle d, long eventTypes, EventSetHandle set) {
+        return call("nvmlDeviceRegisterEvents", d, g -> {
+            SimEventSet s = eventSet(set);
+            if (s == null || eventTypes == 0) {
+                return INVALID_ARGUMENT;
+            }
+            // As the driver: one unsupported type refuses the whole registration.
+            if ((eventTypes & ~g.supportedEventTypes) != 0) {
+                return NOT_SUPPORTED;
+            }
+            server.registerEvents(s, g.slot, eventTypes);
+            return SUCCESS;
+        });
+    }
+
+    @Override
+    public int nvmlEventSetWait_v2(EventSetHandle set, NvmlEventData data, int timeoutms) {
+        symbol("nvmlEventSetWait_v2");
+        if (initCount.get() <= 0) {
+            return UNINITIALIZED;
+        }
+        SimEventSet s = eventSet(set);
+        if (s == null || data == null) {
+            return INVALID_ARGUMENT;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Integer.toUnsignedLong(timeoutms));
+        try {
+            while (true) {
+                server.fireDue();
+                SimulatedServer.SimEvent e = s.queue.poll();
+                if (e == null) {
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        return TIMEOUT;
+                    }
+                    // Wake for a timed event that falls due within the wait, never later than the deadline.
+                    e = s.queue.poll(Math.min(remaining, server.nanosUntilNextDue()), TimeUnit.NANOSECONDS);
+                }
+                if (e != null) {
+                    data.device = new DeviceHandle(new Pointer(HANDLE_BASE + e.slot()));
+                    data.eventType = e.eventType();
+                    data.eventData = e.eventData();
+                    data.gpuInstanceId = 0xFFFFFFFF;
+                    data.computeInstanceId = 0xFFFFFFFF;
+                    data.write();
+                    return SUCCESS;
+                }
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return TIMEOUT;
+        }
+    }
+
+    @Override
+    public int nvmlEventSetFree(EventSetHandle set) {
+        symbol("nvmlEventSetFree");
+        if (set == null || set.getPointer() == null) {
+            return INVALID_ARGUMENT;
+        }
+        SimEventSet s = eventSets.remove(Pointer.nativeValue(set.getPointer()));
+        if (s == null) {
+            return INVALID_ARGUMENT;
+        }
+        server.unregisterEvents(s);
+        return SUCCESS;
     }
 }

@@ -3,8 +3,10 @@ package dev.kiln.nvml.sim;
 import dev.kiln.nvml.raw.NvmlBinding;
 import dev.kiln.nvml.raw.NvmlSymbols;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -14,8 +16,37 @@ import java.util.UUID;
  * One simulated GPU server built from a {@link ServerPreset} and a list of faults. Identities
  * (UUIDs, serials) derive from the node name, so the same node always gets the same GPUs and two
  * nodes never share one. {@link #binding()} plugs it in below the typed NVML API.
+ *
+ * <p>Events: the server raises NVML events (from {@code xid} and {@code recovery-action} faults, and
+ * through {@link #injectEvent} / {@link #injectXid}); each goes to every event set registered for
+ * its GPU and type, as with the driver. One convenience differs from the driver: events raised before
+ * any event set was ever registered on this server (faults active from "boot") are kept in a bounded
+ * backlog and handed to the first set that registers for them, so a watcher started after the
+ * server still sees them. Timed events fire when due, checked on every NVML call and while an event
+ * wait is blocked; no thread per server.
  */
 public final class SimulatedServer {
+    /** Events raised before any event set registered, at most this many (the oldest are dropped). */
+    static final int EVENT_BACKLOG_LIMIT = 1024;
+    private static final long XID_EVENT = 0x8L;             // nvmlEventTypeXidCriticalError
+    private static final long RECOVERY_ACTION_EVENT = 0x8000L; // nvmlEventTypeGpuRecoveryAction
+
+    /** One raised event: the GPU slot, its {@code nvmlEventType} bit and its data. */
+    record SimEvent(int slot, long eventType, long eventData) {
+    }
+
+    private record Timed(long dueNanos, int slot, int xid) {
+    }
+
+    private final Object eventLock = new Object();
+    private final List<SimEventSet> eventSets = new ArrayList<>();      // guarded by eventLock
+    private final ArrayDeque<SimEvent> backlog = new ArrayDeque<>();    // guarded by eventLock
+    private final List<Timed> timed = new ArrayList<>();                // guarded by eventLock, by due time
+    private boolean everRegistered;                                     // guarded by eventLock
+    private volatile boolean hasTimed;
+    private volatile long nextDueNanos;
+    private final long createdNanos = System.nanoTime();
+
     private final String nodeName;
     private final ServerPreset preset;
     private final List<SimGpu> slots;      // every slot, in preset order
@@ -94,6 +125,8 @@ public final class SimulatedServer {
             case Fault.GpuLost l -> l.gpu();
             case Fault.WrongVbios w -> w.gpu();
             case Fault.ProcessRunning p -> p.gpu();
+            case Fault.Xid x -> x.gpu();
+            case Fault.DriverRecoveryAction r -> r.gpu();
             case Fault.MissingSymbol m -> throw new IllegalArgumentException("not a GPU fault: " + m);
         };
     }
@@ -174,9 +207,155 @@ public final class SimulatedServer {
                 g.processes.add(new long[]{p.pid(), p.usedMemoryBytes()});
                 g.clockEventReasons = 0;
             }
+            case Fault.Xid x -> {
+                if (x.after().isZero()) {
+                    applyXid(g, x.code());
+                    deliver(new SimEvent(g.slot, XID_EVENT, x.code()));
+                } else {
+                    schedule(new Timed(createdNanos + x.after().toNanos(), g.slot, x.code()));
+                }
+            }
+            case Fault.DriverRecoveryAction r -> {
+                g.recoveryAction = r.action().code();
+                deliver(new SimEvent(g.slot, RECOVERY_ACTION_EVENT, r.action().code()));
+            }
             case Fault.GpuMissing gm -> throw new IllegalStateException("handled by the constructor");
             case Fault.MissingSymbol ms -> throw new IllegalStateException("handled by the constructor");
         }
+    }
+
+    // --- events ------------------------------------------------------------------------------
+
+    /** What an Xid does to the GPU besides the event (see {@link Fault.Xid}). */
+    private static void applyXid(SimGpu g, int code) {
+        synchronized (g) {
+            switch (code) {
+                case 79 -> g.lost = true;
+                case 48 -> {
+                    g.volatileUncorrected += 1;
+                    g.aggregateUncorrected += 1;
+                }
+                case 63 -> {
+                    g.remapPending = true;
+                    g.remappedUncorrectable += 1;
+                }
+                case 64 -> g.remapFailure = true;
+                default -> {
+                    // The event alone.
+                }
+            }
+        }
+    }
+
+    private void schedule(Timed t) {
+        synchronized (eventLock) {
+            timed.add(t);
+            timed.sort(Comparator.comparingLong(x -> x.dueNanos() - createdNanos));
+            nextDueNanos = timed.get(0).dueNanos();
+            hasTimed = true;
+        }
+    }
+
+    /** Fires every timed event that is due; cheap (one volatile read) when none is. */
+    void fireDue() {
+        if (!hasTimed || System.nanoTime() - nextDueNanos < 0) {
+            return;
+        }
+        List<Timed> due = new ArrayList<>();
+        synchronized (eventLock) {
+            long now = System.nanoTime();
+            while (!timed.isEmpty() && now - timed.get(0).dueNanos() >= 0) {
+                due.add(timed.remove(0));
+            }
+            hasTimed = !timed.isEmpty();
+            if (hasTimed) {
+                nextDueNanos = timed.get(0).dueNanos();
+            }
+        }
+        // Outside eventLock: applyXid takes the GPU's monitor, and registration holds that before eventLock.
+        for (Timed t : due) {
+            SimGpu g = slots.get(t.slot());
+            applyXid(g, t.xid());
+            deliver(new SimEvent(t.slot(), XID_EVENT, t.xid()));
+        }
+    }
+
+    /** Nanoseconds until the next timed event, or Long.MAX_VALUE when none is scheduled. */
+    long nanosUntilNextDue() {
+        return hasTimed ? Math.max(0, nextDueNanos - System.nanoTime()) : Long.MAX_VALUE;
+    }
+
+    private void deliver(SimEvent e) {
+        synchronized (eventLock) {
+            boolean taken = false;
+            for (SimEventSet s : eventSets) {
+                if (s.wants(e)) {
+                    s.queue.offer(e);
+                    taken = true;
+                }
+            }
+            if (!taken && !everRegistered) {
+                backlog.addLast(e);
+                while (backlog.size() > EVENT_BACKLOG_LIMIT) {
+                    backlog.removeFirst();
+                }
+            }
+        }
+    }
+
+    /** Registers {@code set} for {@code mask} on {@code slot} and hands it the matching backlog. */
+    void registerEvents(SimEventSet set, int slot, long mask) {
+        synchronized (eventLock) {
+            set.add(slot, mask);
+            if (!eventSets.contains(set)) {
+                eventSets.add(set);
+            }
+            everRegistered = true;
+            backlog.removeIf(e -> {
+                if (set.wants(e)) {
+                    set.queue.offer(e);
+                    return true;
+                }
+                return false;
+            });
+        }
+    }
+
+    void unregisterEvents(SimEventSet set) {
+        synchronized (eventLock) {
+            eventSets.remove(set);
+        }
+    }
+
+    /**
+     * Test hook: the driver raises an event of type {@code eventType} (one {@code nvmlEventType} bit)
+     * with {@code eventData} on the GPU in {@code slot}, now. Only the event: the GPU's state is not
+     * changed (see {@link #injectXid} for an Xid with its effects).
+     */
+    public void injectEvent(int slot, long eventType, long eventData) {
+        if (Long.bitCount(eventType) != 1) {
+            throw new IllegalArgumentException("eventType must be one nvmlEventType bit, got 0x"
+                    + Long.toHexString(eventType));
+        }
+        deliver(new SimEvent(slotIndex(slot), eventType, eventData));
+    }
+
+    /** Test hook: Xid {@code code} on the GPU in {@code slot} now, with the effects of {@link Fault.Xid}. */
+    public void injectXid(int slot, int code) {
+        applyXid(slots.get(slotIndex(slot)), code);
+        deliver(new SimEvent(slot, XID_EVENT, code));
+    }
+
+    /** Test hook: the driver now recommends {@code action} (field 230), and raises the recovery-action event. */
+    public void setRecoveryAction(int slot, dev.kiln.nvml.RecoveryAction action) {
+        if (action == dev.kiln.nvml.RecoveryAction.UNKNOWN) {
+            throw new IllegalArgumentException("the simulator reports known recovery actions only");
+        }
+        SimGpu g = slots.get(slotIndex(slot));
+        synchronized (g) {
+            g.recoveryAction = action.code();
+        }
+        deliver(new SimEvent(slot, RECOVERY_ACTION_EVENT, action.code()));
     }
 
     public String nodeName() {

@@ -86,6 +86,12 @@ public final class NvmlAbiExpected {
         STRUCTS.put("nvmlTemperature_t", layout(12, 4, "version", 0, 4, "sensorType", 4, 4, "temperature", 8, 4));
         STRUCTS.put("nvmlProcessInfo_t", layout(24, 8,
                 "pid", 0, 4, "usedGpuMemory", 8, 8, "gpuInstanceId", 16, 4, "computeInstanceId", 20, 4));
+        STRUCTS.put("nvmlFieldValue_t", layout(40, 8,
+                "fieldId", 0, 4, "scopeId", 4, 4, "timestamp", 8, 8, "latencyUsec", 16, 8, "valueType", 24, 4,
+                "nvmlReturn", 28, 4, "value", 32, 8));
+        STRUCTS.put("nvmlEventData_t", layout(32, 8,
+                "device", 0, 8, "eventType", 8, 8, "eventData", 16, 8, "gpuInstanceId", 24, 4,
+                "computeInstanceId", 28, 4));
 
         JAVA_STRUCTS.put("nvmlPciInfo_t", NvmlPciInfo.class);
         JAVA_STRUCTS.put("nvmlMemory_t", NvmlMemory.class);
@@ -93,6 +99,8 @@ public final class NvmlAbiExpected {
         JAVA_STRUCTS.put("nvmlUtilization_t", NvmlUtilization.class);
         JAVA_STRUCTS.put("nvmlTemperature_t", NvmlTemperature.class);
         JAVA_STRUCTS.put("nvmlProcessInfo_t", NvmlProcessInfo.class);
+        JAVA_STRUCTS.put("nvmlFieldValue_t", NvmlFieldValue.class);
+        JAVA_STRUCTS.put("nvmlEventData_t", NvmlEventData.class);
     }
 
     // --- version words --------------------------------------------------------------------
@@ -135,6 +143,46 @@ public final class NvmlAbiExpected {
         CONSTANTS.put("AGGREGATE_ECC", new Constant("NVML_AGGREGATE_ECC", 1));
         CONSTANTS.put("FEATURE_DISABLED", new Constant("NVML_FEATURE_DISABLED", 0));
         CONSTANTS.put("FEATURE_ENABLED", new Constant("NVML_FEATURE_ENABLED", 1));
+        CONSTANTS.put("FI_DEV_GET_GPU_RECOVERY_ACTION", new Constant("NVML_FI_DEV_GET_GPU_RECOVERY_ACTION", 230));
+        CONSTANTS.put("VALUE_TYPE_DOUBLE", new Constant("NVML_VALUE_TYPE_DOUBLE", 0));
+        CONSTANTS.put("VALUE_TYPE_UNSIGNED_INT", new Constant("NVML_VALUE_TYPE_UNSIGNED_INT", 1));
+        CONSTANTS.put("VALUE_TYPE_UNSIGNED_LONG", new Constant("NVML_VALUE_TYPE_UNSIGNED_LONG", 2));
+        CONSTANTS.put("VALUE_TYPE_UNSIGNED_LONG_LONG", new Constant("NVML_VALUE_TYPE_UNSIGNED_LONG_LONG", 3));
+        CONSTANTS.put("VALUE_TYPE_SIGNED_LONG_LONG", new Constant("NVML_VALUE_TYPE_SIGNED_LONG_LONG", 4));
+        CONSTANTS.put("VALUE_TYPE_SIGNED_INT", new Constant("NVML_VALUE_TYPE_SIGNED_INT", 5));
+        CONSTANTS.put("VALUE_TYPE_UNSIGNED_SHORT", new Constant("NVML_VALUE_TYPE_UNSIGNED_SHORT", 6));
+    }
+
+    // --- event type masks and recovery actions ------------------------------------------
+
+    /** nvml.h event type name to its bit, as the file lists them. */
+    public static final Map<String, Long> EVENT_TYPES = new LinkedHashMap<>();
+
+    /** nvmlDeviceGpuRecoveryAction_t names to values. */
+    public static final Map<String, Long> RECOVERY_ACTIONS = new LinkedHashMap<>();
+
+    static {
+        EVENT_TYPES.put("nvmlEventTypeNone", 0x0L);
+        EVENT_TYPES.put("nvmlEventTypeSingleBitEccError", 0x1L);
+        EVENT_TYPES.put("nvmlEventTypeDoubleBitEccError", 0x2L);
+        EVENT_TYPES.put("nvmlEventTypePState", 0x4L);
+        EVENT_TYPES.put("nvmlEventTypeXidCriticalError", 0x8L);
+        EVENT_TYPES.put("nvmlEventTypeClock", 0x10L);
+        EVENT_TYPES.put("nvmlEventTypePowerSourceChange", 0x80L);
+        EVENT_TYPES.put("nvmlEventTypeSingleBitEccErrorStorm", 0x200L);
+        EVENT_TYPES.put("nvmlEventTypeDramRetirementEvent", 0x400L);
+        EVENT_TYPES.put("nvmlEventTypeDramRetirementFailure", 0x800L);
+        EVENT_TYPES.put("nvmlEventTypeNonFatalPoisonError", 0x1000L);
+        EVENT_TYPES.put("nvmlEventTypeFatalPoisonError", 0x2000L);
+        EVENT_TYPES.put("nvmlEventTypeGpuUnavailableError", 0x4000L);
+        EVENT_TYPES.put("nvmlEventTypeGpuRecoveryAction", 0x8000L);
+
+        RECOVERY_ACTIONS.put("NVML_GPU_RECOVERY_ACTION_NONE", 0L);
+        RECOVERY_ACTIONS.put("NVML_GPU_RECOVERY_ACTION_GPU_RESET", 1L);
+        RECOVERY_ACTIONS.put("NVML_GPU_RECOVERY_ACTION_NODE_REBOOT", 2L);
+        RECOVERY_ACTIONS.put("NVML_GPU_RECOVERY_ACTION_DRAIN_P2P", 3L);
+        RECOVERY_ACTIONS.put("NVML_GPU_RECOVERY_ACTION_DRAIN_AND_RESET", 4L);
+        RECOVERY_ACTIONS.put("NVML_GPU_RECOVERY_ACTION_RECOVER_IMEX_DOMAIN", 5L);
     }
 
     // --- nvmlReturn_t ---------------------------------------------------------------------
@@ -255,5 +303,11 @@ public final class NvmlAbiExpected {
         sig("nvmlDeviceGetMigMode", "nvmlDevice_t device, unsigned int *currentMode, unsigned int *pendingMode");
         sig("nvmlDeviceGetComputeRunningProcesses_v3",
                 "nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos");
+        sig("nvmlDeviceGetFieldValues", "nvmlDevice_t device, int valuesCount, nvmlFieldValue_t *values");
+        sig("nvmlEventSetCreate", "nvmlEventSet_t *set");
+        sig("nvmlDeviceGetSupportedEventTypes", "nvmlDevice_t device, unsigned long long *eventTypes");
+        sig("nvmlDeviceRegisterEvents", "nvmlDevice_t device, unsigned long long eventTypes, nvmlEventSet_t set");
+        sig("nvmlEventSetWait_v2", "nvmlEventSet_t set, nvmlEventData_t * data, unsigned int timeoutms");
+        sig("nvmlEventSetFree", "nvmlEventSet_t set");
     }
 }

@@ -23,10 +23,12 @@ import java.util.regex.Pattern;
  * @param functions   every function signature written in backticks, by exported symbol
  * @param returnCodes the nvmlReturn_t list, in file order
  * @param clockEventReasons the clock event reason masks, by their nvml.h name
+ * @param eventTypes  the event type masks, by their nvml.h name
  */
 public record NvmlAbiReference(Map<String, NvmlAbiExpected.Layout> structs, Map<String, Long> versionWords,
                                Map<String, Long> constants, Map<String, NvmlAbiExpected.Signature> functions,
-                               Map<String, Integer> returnCodes, Map<String, Long> clockEventReasons) {
+                               Map<String, Integer> returnCodes, Map<String, Long> clockEventReasons,
+                               Map<String, Long> eventTypes) {
 
     public static final String PROPERTY = "kiln.shared.reference";
     public static final String FILE_NAME = "nvml-abi.md";
@@ -37,6 +39,7 @@ public record NvmlAbiReference(Map<String, NvmlAbiExpected.Layout> structs, Map<
     private static final Pattern VERSION_WORD = Pattern.compile("version word (\\w+) = (0x[0-9A-Fa-f]+)");
     private static final Pattern CONSTANT = Pattern.compile("\\b(NVML_\\w+)=(0x[0-9A-Fa-f]+|-?\\d+)\\b");
     private static final Pattern CLOCK_REASON = Pattern.compile("\\b(nvmlClocks\\w+)=(0x[0-9A-Fa-f]+)\\b");
+    private static final Pattern EVENT_TYPE = Pattern.compile("\\b(nvmlEventType\\w+)=(0x[0-9A-Fa-f]+)\\b");
     private static final Pattern FUNCTION = Pattern.compile("`([^`(]*?)\\b(nvml\\w+)\\(([^)`]*)\\)`");
 
     /** Where the file is: the system property's folder, else a {@code shared/reference} above the working dir. */
@@ -124,12 +127,19 @@ public record NvmlAbiReference(Map<String, NvmlAbiExpected.Layout> structs, Map<
             clockReasons.put(cr.group(1), Long.decode(cr.group(2)));
         }
 
+        Map<String, Long> eventTypes = new LinkedHashMap<>();
+        Matcher et = EVENT_TYPE.matcher(text);
+        while (et.find()) {
+            eventTypes.put(et.group(1), Long.decode(et.group(2)));
+        }
+
         Map<String, NvmlAbiExpected.Signature> functions = new LinkedHashMap<>();
         Matcher fn = FUNCTION.matcher(text);
         while (fn.find()) {
             String returnType = fn.group(1).isBlank() ? "nvmlReturn_t" : NvmlAbiExpected.normalizeType(fn.group(1));
             functions.put(fn.group(2), NvmlAbiExpected.Signature.of(returnType, fn.group(3)));
         }
-        return new NvmlAbiReference(structs, versionWords, constants, functions, returnCodes, clockReasons);
+        return new NvmlAbiReference(structs, versionWords, constants, functions, returnCodes, clockReasons,
+                eventTypes);
     }
 }

@@ -8,6 +8,8 @@ import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import dev.kiln.nvml.Architecture;
 import dev.kiln.nvml.ClockEventReason;
+import dev.kiln.nvml.NvmlEventType;
+import dev.kiln.nvml.RecoveryAction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -120,6 +122,26 @@ class NvmlAbiTest {
         }
     }
 
+    static final class FieldValueProbe extends NvmlFieldValue implements Probe {
+        public int offsetOf(String f) {
+            return fieldOffset(f);
+        }
+
+        public Structure structure() {
+            return this;
+        }
+    }
+
+    static final class EventDataProbe extends NvmlEventData implements Probe {
+        public int offsetOf(String f) {
+            return fieldOffset(f);
+        }
+
+        public Structure structure() {
+            return this;
+        }
+    }
+
     private static final Map<String, Supplier<Probe>> PROBES = new LinkedHashMap<>();
 
     static {
@@ -129,6 +151,8 @@ class NvmlAbiTest {
         PROBES.put("nvmlUtilization_t", UtilizationProbe::new);
         PROBES.put("nvmlTemperature_t", TemperatureProbe::new);
         PROBES.put("nvmlProcessInfo_t", ProcessInfoProbe::new);
+        PROBES.put("nvmlFieldValue_t", FieldValueProbe::new);
+        PROBES.put("nvmlEventData_t", EventDataProbe::new);
     }
 
     static List<String> structNames() {
@@ -299,6 +323,106 @@ class NvmlAbiTest {
         assertArchitectures(fromFile, "nvml-abi.md");
     }
 
+    // --- event type masks and recovery actions --------------------------------------------
+
+    /** nvmlEventTypeXidCriticalError -> XID_CRITICAL_ERROR; nvmlEventTypePState -> P_STATE. */
+    private static String eventEnumName(String nvmlName) {
+        return nvmlName.replaceFirst("^nvmlEventType", "").replaceAll("([a-z])([A-Z])", "$1_$2")
+                .replaceAll("([A-Z])([A-Z][a-z])", "$1_$2").toUpperCase(Locale.ROOT);
+    }
+
+    private static long javaLongConstant(String name) {
+        try {
+            return NvmlConstants.class.getField(name).getLong(null);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("NvmlConstants." + name + " missing", e);
+        }
+    }
+
+    private static void assertEventTypes(Map<String, Long> masks, String source) {
+        Set<NvmlEventType> seen = new HashSet<>();
+        masks.forEach((nvmlName, bit) -> {
+            if (bit == 0) {
+                assertThat(NvmlConstants.EVENT_TYPE_NONE).isZero();
+                return;
+            }
+            NvmlEventType t = NvmlEventType.valueOf(eventEnumName(nvmlName));
+            assertThat(t.mask()).as("%s per %s", nvmlName, source).isEqualTo(bit);
+            assertThat(NvmlEventType.of(bit)).contains(t);
+            assertThat(javaLongConstant("EVENT_TYPE_" + (t == NvmlEventType.P_STATE ? "PSTATE" : t.name())))
+                    .as("NvmlConstants for %s", nvmlName).isEqualTo(bit);
+            seen.add(t);
+        });
+        assertThat(seen).as("every NvmlEventType is in %s", source).containsExactlyInAnyOrder(NvmlEventType.values());
+    }
+
+    @Test
+    void eventTypeMasksMatchHardCodedTable() {
+        assertEventTypes(NvmlAbiExpected.EVENT_TYPES, "the hard-coded table");
+        assertThat(NvmlEventType.of(0x3L)).as("one bit per event").isEmpty();
+        assertThat(NvmlEventType.decode(0x8000_0000_000AL)).containsExactlyInAnyOrder(
+                NvmlEventType.DOUBLE_BIT_ECC_ERROR, NvmlEventType.XID_CRITICAL_ERROR);
+    }
+
+    @Test
+    void eventTypeMasksMatchReferenceFile() {
+        Map<String, Long> fromFile = reference().eventTypes();
+        assertThat(fromFile).isEqualTo(NvmlAbiExpected.EVENT_TYPES);
+        assertEventTypes(fromFile, "nvml-abi.md");
+    }
+
+    private static void assertRecoveryActions(Map<String, Long> codes, String source) {
+        codes.forEach((nvmlName, code) -> {
+            RecoveryAction a = RecoveryAction.valueOf(nvmlName.substring("NVML_GPU_RECOVERY_ACTION_".length()));
+            assertThat((long) a.code()).as("%s per %s", nvmlName, source).isEqualTo(code);
+            assertThat(RecoveryAction.of(code)).isEqualTo(a);
+        });
+        assertThat(codes).as("every known RecoveryAction").hasSize(RecoveryAction.values().length - 1);
+    }
+
+    @Test
+    void recoveryActionCodesMatchHardCodedTable() {
+        assertRecoveryActions(NvmlAbiExpected.RECOVERY_ACTIONS, "the hard-coded table");
+    }
+
+    @Test
+    void recoveryActionCodesMatchReferenceFile() {
+        Map<String, Long> fromFile = reference().constants().entrySet().stream()
+                .filter(e -> e.getKey().startsWith("NVML_GPU_RECOVERY_ACTION_"))
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+        assertThat(fromFile).isEqualTo(NvmlAbiExpected.RECOVERY_ACTIONS);
+        assertRecoveryActions(fromFile, "nvml-abi.md");
+    }
+
+    // --- the nvmlValue_t union kept as a long ------------------------------------------------
+
+    @Test
+    void fieldValueUnionDecodesEachValueType() {
+        NvmlFieldValue v = new NvmlFieldValue();
+        v.value = 0xDEAD_BEEF_8000_0002L; // garbage above the narrow members must not leak in
+        v.valueType = NvmlConstants.VALUE_TYPE_UNSIGNED_INT;
+        assertThat(v.integerValue()).isEqualTo(0x8000_0002L);
+        v.valueType = NvmlConstants.VALUE_TYPE_SIGNED_INT;
+        assertThat(v.integerValue()).isEqualTo((long) (int) 0x8000_0002);
+        v.valueType = NvmlConstants.VALUE_TYPE_UNSIGNED_SHORT;
+        assertThat(v.integerValue()).isEqualTo(2L);
+        v.valueType = NvmlConstants.VALUE_TYPE_UNSIGNED_LONG_LONG;
+        assertThat(v.integerValue()).isEqualTo(0xDEAD_BEEF_8000_0002L);
+        v.valueType = NvmlConstants.VALUE_TYPE_SIGNED_LONG_LONG;
+        assertThat(v.integerValue()).isEqualTo(0xDEAD_BEEF_8000_0002L);
+        v.valueType = NvmlConstants.VALUE_TYPE_DOUBLE;
+        v.value = Double.doubleToRawLongBits(2.75);
+        assertThat(v.isDouble()).isTrue();
+        assertThat(v.doubleValue()).isEqualTo(2.75);
+        assertThat(v.integerValue()).isEqualTo(2L);
+        // Through native memory too: the uint member is the union's first 4 bytes.
+        v.valueType = NvmlConstants.VALUE_TYPE_UNSIGNED_INT;
+        v.write();
+        v.getPointer().setLong(32, 0xFFFF_FFFF_0000_00E6L);
+        v.read();
+        assertThat(v.integerValue()).isEqualTo(230L);
+    }
+
     // --- symbols and signatures ------------------------------------------------------------
 
     private static Map<String, Method> libraryMethods() {
@@ -348,8 +472,10 @@ class NvmlAbiTest {
                 return byte[].class;               // caller-owned buffer, never String or char[]
             case "nvmlDevice_t":
                 return DeviceHandle.class;         // a pointer, never a long
-            case "nvmlDevice_t *":
+            case "nvmlDevice_t *", "nvmlEventSet_t *":
                 return PointerByReference.class;
+            case "nvmlEventSet_t":
+                return EventSetHandle.class;       // a pointer, never a long
             case "unsigned long long":
                 return long.class;
             case "unsigned long long *":

@@ -2,6 +2,7 @@ package dev.kiln.nvml.sim;
 
 import dev.kiln.nvml.Nvml;
 import dev.kiln.nvml.NvmlSession;
+import dev.kiln.nvml.RecoveryAction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,6 +64,13 @@ class FaultFileTest {
                 gpu: 0
                 pid: 31337
                 usedMemoryBytes: 4294967296
+              - type: xid
+                gpu: 4
+                code: 48
+                afterSeconds: 30
+              - type: recovery-action
+                gpu: 2
+                action: drain_and_reset
             """;
 
     private static FaultPlan parse(String text) {
@@ -95,10 +103,13 @@ class FaultFileTest {
                 new Fault.MissingSymbol(List.of("nvmlDeviceGetTemperatureV", "nvmlDeviceGetRemappedRows"),
                         Optional.of("470.82.01")),
                 new Fault.WrongVbios(7, "96.00.99.00.01"),
-                new Fault.ProcessRunning(0, 31337, 4_294_967_296L));
+                new Fault.ProcessRunning(0, 31337, 4_294_967_296L),
+                new Fault.Xid(4, 48, Duration.ofSeconds(30)),
+                new Fault.DriverRecoveryAction(2, RecoveryAction.DRAIN_AND_RESET));
         assertThat(plan.rules()).extracting(r -> r.fault().type()).containsExactly("gpu-missing",
                 "ecc-uncorrectable", "remap-pending", "remap-failure", "pcie-downtrained", "nvlink-down",
-                "thermal-slowdown", "gpu-lost", "missing-symbol", "wrong-vbios", "process-running");
+                "thermal-slowdown", "gpu-lost", "missing-symbol", "wrong-vbios", "process-running", "xid",
+                "recovery-action");
         // Each rule remembers where it was declared.
         assertThat(plan.rules().get(0).line()).isEqualTo(lineOf(EVERY_TYPE, "type: gpu-missing"));
         assertThat(plan.rules().get(10).line()).isEqualTo(lineOf(EVERY_TYPE, "type: process-running"));
@@ -116,6 +127,7 @@ class FaultFileTest {
                   - {type: missing-symbol, symbols: nvmlDeviceGetTemperatureV}
                   - {type: process-running, gpu: 0}
                   - {type: pcie-downtrained, gpu: 0, width: 4}
+                  - {type: xid, gpu: 3, code: 79}
                 """);
         assertThat(plan.rules()).extracting(FaultPlan.Rule::fault).containsExactly(
                 new Fault.EccUncorrectable(0, 1),
@@ -123,7 +135,8 @@ class FaultFileTest {
                 new Fault.GpuLost(0, 0, Duration.ZERO),
                 new Fault.MissingSymbol(List.of("nvmlDeviceGetTemperatureV"), Optional.empty()),
                 new Fault.ProcessRunning(0, 4242, 1L << 30),
-                new Fault.PcieDowntrained(0, Optional.empty(), Optional.of(4)));
+                new Fault.PcieDowntrained(0, Optional.empty(), Optional.of(4)),
+                new Fault.Xid(3, 79, Duration.ZERO));
     }
 
     @Test
@@ -417,6 +430,54 @@ class FaultFileTest {
                             symbols:
                               - [nvmlDeviceGetTemperatureV]
                         """, "- [nvmlDeviceGetTemperatureV]", List.of("'symbols'", "single value")),
+                arguments("xid without code", """
+                        faults:
+                          - type: xid
+                            gpu: 2
+                        """, "type: xid", List.of("'code'", "Xid")),
+                arguments("xid code zero", """
+                        faults:
+                          - type: xid
+                            gpu: 2
+                            code: 0
+                        """, "code: 0", List.of("'code'", "between 1 and 999")),
+                arguments("xid code is a word", """
+                        faults:
+                          - type: xid
+                            gpu: 2
+                            code: fell-off
+                        """, "code:", List.of("'code'", "integer", "'fell-off'")),
+                arguments("xid with a field of another type", """
+                        faults:
+                          - type: xid
+                            gpu: 2
+                            code: 79
+                            afterReads: 3
+                        """, "afterReads", List.of("'afterReads'", "does not apply", "'xid'", "afterSeconds")),
+                arguments("xid negative afterSeconds", """
+                        faults:
+                          - type: xid
+                            gpu: 2
+                            code: 79
+                            afterSeconds: -2
+                        """, "afterSeconds", List.of("'afterSeconds'", ">= 0")),
+                arguments("recovery-action without action", """
+                        faults:
+                          - type: recovery-action
+                            gpu: 1
+                        """, "type: recovery-action", List.of("missing field 'action'")),
+                arguments("recovery-action unknown action", """
+                        faults:
+                          - type: recovery-action
+                            gpu: 1
+                            action: reboot
+                        """, "action: reboot", List.of("'action'", "'reboot'", "gpu_reset", "node_reboot")),
+                arguments("recovery-action unknown is not injectable", """
+                        faults:
+                          - type: recovery-action
+                            gpu: 1
+                            action: unknown
+                        """, "action: unknown", List.of("'action'", "'unknown'")),
                 arguments("node is a list", """
                         faults:
                           - type: gpu-missing
@@ -443,7 +504,7 @@ class FaultFileTest {
     void loadsFromAFileAndErrorsNameThePath(@TempDir Path dir) throws IOException {
         Path good = dir.resolve("faults.yaml");
         Files.writeString(good, EVERY_TYPE);
-        assertThat(FaultFile.load(good).rules()).hasSize(11);
+        assertThat(FaultFile.load(good).rules()).hasSize(13);
 
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\"faults\": [{\"type\": \"gpu-missing\"}]}\n");

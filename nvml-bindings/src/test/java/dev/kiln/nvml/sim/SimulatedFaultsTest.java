@@ -3,6 +3,7 @@ package dev.kiln.nvml.sim;
 import dev.kiln.nvml.ClockEventReason;
 import dev.kiln.nvml.ComputeProcess;
 import dev.kiln.nvml.EccInfo;
+import dev.kiln.nvml.EventSubscription;
 import dev.kiln.nvml.GpuDevice;
 import dev.kiln.nvml.GpuSnapshot;
 import dev.kiln.nvml.GpuState;
@@ -10,12 +11,15 @@ import dev.kiln.nvml.GpuUnavailableException;
 import dev.kiln.nvml.MemoryInfo;
 import dev.kiln.nvml.NvLink;
 import dev.kiln.nvml.Nvml;
+import dev.kiln.nvml.NvmlEvent;
+import dev.kiln.nvml.NvmlEventType;
 import dev.kiln.nvml.NvmlReturn;
 import dev.kiln.nvml.NvmlSession;
 import dev.kiln.nvml.NvmlSystemInfo;
 import dev.kiln.nvml.PciInfo;
 import dev.kiln.nvml.PcieLink;
 import dev.kiln.nvml.ReadError;
+import dev.kiln.nvml.RecoveryAction;
 import dev.kiln.nvml.RemappedRows;
 import dev.kiln.nvml.Utilization;
 import org.junit.jupiter.api.Nested;
@@ -374,6 +378,110 @@ class SimulatedFaultsTest {
             assertThat(procs).extracting(ComputeProcess::pid)
                     .containsExactly(5000L, 5001L, 5002L, 5003L, 5004L, 5005L, 5006L, 5007L, 5008L, 5009L, 5010L);
             assertThat(procs.get(10).usedMemoryBytes()).contains(11 * GIB);
+        }
+    }
+
+    /** The events a health subscription receives right now, without waiting. */
+    private static List<NvmlEvent> pendingEvents(NvmlSession s) {
+        List<NvmlEvent> out = new ArrayList<>();
+        try (EventSubscription sub = s.subscribeEvents(NvmlEventType.HEALTH)) {
+            for (Optional<NvmlEvent> e = sub.poll(0); e.isPresent(); e = sub.poll(0)) {
+                out.add(e.get());
+            }
+        }
+        return out;
+    }
+
+    @Nested
+    class Xid {
+        @Test
+        void raisesAnXidEventOnThatGpuAndChangesNothingElse() {
+            SimulatedServer server = h100(new Fault.Xid(2, 31, Duration.ZERO));
+            read(server, s -> {
+                assertThat(pendingEvents(s)).singleElement().satisfies(e -> {
+                    assertThat(e.gpuIndex()).isEqualTo(2);
+                    assertThat(e.uuid()).contains(server.gpu(2).uuid());
+                    assertThat(e.pciBusId()).contains(server.gpu(2).busId());
+                    assertThat(e.type()).contains(NvmlEventType.XID_CRITICAL_ERROR);
+                    assertThat(e.xid()).contains(31L);
+                });
+                GpuSnapshot snap = s.device(2).snapshot();
+                assertThat(snap.state()).isEqualTo(GpuState.OK);
+                assertThat(snap.errors()).isEmpty();
+                assertThat(snap.ecc().orElseThrow().volatileUncorrected()).contains(0L);
+                return null;
+            });
+        }
+
+        @Test
+        void xid48AddsAnUncorrectableEccError() {
+            SimulatedServer server = h100(new Fault.Xid(1, 48, Duration.ZERO));
+            List<GpuSnapshot> snaps = snapshots(server);
+            assertThat(snaps.get(1).ecc().orElseThrow().volatileUncorrected()).contains(1L);
+            assertThat(snaps.get(1).ecc().orElseThrow().aggregateUncorrected()).contains(1L);
+            assertThat(snaps.get(0).ecc().orElseThrow().volatileUncorrected()).contains(0L);
+            assertThat(read(server, SimulatedFaultsTest::pendingEvents)).extracting(NvmlEvent::eventData)
+                    .containsExactly(48L);
+        }
+
+        @Test
+        void xid63SetsAPendingRemapAnd64ARemapFailure() {
+            List<GpuSnapshot> snaps = snapshots(h100(new Fault.Xid(3, 63, Duration.ZERO),
+                    new Fault.Xid(4, 64, Duration.ZERO)));
+            assertThat(snaps.get(3).remappedRows()).contains(new RemappedRows(0, 1, true, false));
+            assertThat(snaps.get(4).remappedRows()).contains(new RemappedRows(0, 0, false, true));
+        }
+
+        @Test
+        void xid79LaterIsSeenByTheWatcherAndLosesTheGpu() {
+            SimulatedServer server = h100(new Fault.Xid(5, 79, Duration.ofMillis(1500)));
+            read(server, s -> {
+                try (EventSubscription sub = s.subscribeEvents(NvmlEventType.HEALTH)) {
+                    assertThat(s.device(5).snapshot().state()).as("before the Xid").isEqualTo(GpuState.OK);
+                    long start = System.nanoTime();
+                    NvmlEvent e = sub.poll(10_000).orElseThrow();
+                    long waitedMs = (System.nanoTime() - start) / 1_000_000;
+                    assertThat(waitedMs).as("the wait wakes when the Xid falls due").isLessThan(5_000);
+                    assertThat(e.gpuIndex()).isEqualTo(5);
+                    assertThat(e.uuid()).contains(server.gpu(5).uuid());
+                    assertThat(e.xid()).contains(79L);
+                }
+                assertThat(s.snapshotAll().get(5).state()).isEqualTo(GpuState.LOST);
+                return null;
+            });
+        }
+
+        @Test
+        void xid79AtStartIsALostGpuThatNoWatcherCanRegister() {
+            SimulatedServer server = h100(new Fault.Xid(6, 79, Duration.ZERO));
+            read(server, s -> {
+                try (EventSubscription sub = s.subscribeEvents(NvmlEventType.HEALTH)) {
+                    assertThat(sub.active()).isTrue();
+                    EventSubscription.Registration r = sub.registrations().get(6);
+                    assertThat(r.types()).isEmpty();
+                    assertThat(r.problem()).hasValueSatisfying(p -> assertThat(p).contains("GPU unavailable"));
+                    assertThat(sub.poll(0)).isEmpty();
+                }
+                assertThat(s.snapshotAll().get(6).state()).isEqualTo(GpuState.LOST);
+                return null;
+            });
+        }
+    }
+
+    @Nested
+    class DriverRecoveryAction {
+        @Test
+        void fieldAndEventCarryTheAction() {
+            SimulatedServer server = h100(new Fault.DriverRecoveryAction(3, RecoveryAction.DRAIN_AND_RESET));
+            List<GpuSnapshot> snaps = snapshots(server);
+            assertThat(snaps.get(3).recoveryAction()).contains(RecoveryAction.DRAIN_AND_RESET);
+            assertThat(snaps).filteredOn(s -> s.index() != 3)
+                    .allSatisfy(s -> assertThat(s.recoveryAction()).contains(RecoveryAction.NONE));
+            assertThat(read(server, SimulatedFaultsTest::pendingEvents)).singleElement().satisfies(e -> {
+                assertThat(e.gpuIndex()).isEqualTo(3);
+                assertThat(e.type()).contains(NvmlEventType.GPU_RECOVERY_ACTION);
+                assertThat(e.recoveryAction()).contains(RecoveryAction.DRAIN_AND_RESET);
+            });
         }
     }
 }
