@@ -7,6 +7,7 @@ import dev.kiln.protocol.GpuInventory;
 import dev.kiln.protocol.InventoryDocument;
 import dev.kiln.protocol.NodeInfo;
 import dev.kiln.protocol.ProtocolVersion;
+import dev.kiln.protocol.check.CheckReport;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.List;
 final class Agents {
     static final String NODE_PATH = "/v1/node";
     static final String INVENTORY_PATH = "/v1/inventory";
+    static final String CHECKS_PATH = "/v1/checks";
 
     private Agents() {
     }
@@ -41,6 +43,20 @@ final class Agents {
                             + (doc.kind() == null ? "missing" : "'" + doc.kind() + "'") + ")");
         }
         return doc;
+    };
+
+    /** {@code POST /v1/checks}: a complete check report of a schema version this kiln understands. */
+    static final ResponseDecoder<CheckReport> CHECK_REPORT = body -> {
+        CheckReport report = FanOut.json(CheckReport.class, "a Kiln check report").decode(body);
+        requireSchema(report.schemaVersion());
+        if (!CheckReport.KIND.equals(report.kind()) || report.results() == null || report.verdict() == null
+                || report.node() == null || report.results().stream().anyMatch(r -> r == null || r.id() == null
+                || r.status() == null)) {
+            throw new ResponseDecoder.BadResponseException(NodeError.Kind.BAD_RESPONSE,
+                    "answered JSON that is not a complete '" + CheckReport.KIND + "' report (kind "
+                            + (report.kind() == null ? "missing" : "'" + report.kind() + "'") + ")");
+        }
+        return report;
     };
 
     private static void requireSchema(int version) throws ResponseDecoder.BadResponseException {

@@ -7,12 +7,14 @@ import dev.kiln.cli.fanout.NodeResult;
 import dev.kiln.cli.fleet.Fleet;
 import dev.kiln.cli.fleet.FleetFile;
 import dev.kiln.cli.fleet.FleetNode;
+import dev.kiln.cli.fleet.SpecRef;
 import dev.kiln.cli.output.OutputFormat;
 import dev.kiln.nvml.sim.Fault;
 import dev.kiln.nvml.sim.FaultPlan;
 import dev.kiln.nvml.sim.ServerPreset;
 import dev.kiln.nvml.sim.ServerPresets;
 import dev.kiln.protocol.InventoryDocument;
+import dev.kiln.protocol.spec.BuiltinSpecs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,9 +42,11 @@ import java.util.stream.Stream;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         header = "Start a simulated fleet with a few faults and walk through kiln against it.",
         description = {"Starts N simulated kiln-agents on 127.0.0.1 in this process (no GPUs, no root, nothing "
-                + "installed), injects faults (a PCIe link trained down, a missing GPU, NVLinks down, a GPU that "
-                + "falls off the bus), runs 'kiln status' and 'kiln inventory' against them, points at the faulty "
-                + "GPUs, then stops the fleet. Takes a few seconds; always exits 0 unless the demo itself breaks."})
+                + "installed), injects faults (a PCIe link trained down, a missing GPU, NVLinks down, a GPU with "
+                + "a different VBIOS, a GPU that falls off the bus), runs 'kiln status', 'kiln inventory', "
+                + "'kiln check' against the preset's golden spec and 'kiln inventory --diff' against them, points "
+                + "at the faulty GPUs, then stops the fleet. Takes a few seconds; always exits 0 unless the demo "
+                + "itself breaks."})
 final class DemoCommand implements Callable<Integer> {
     private static final int MAX_NODES = 512;
 
@@ -86,7 +90,7 @@ final class DemoCommand implements Callable<Integer> {
             say(err, "kiln demo: %d simulated %s servers (%s). Nothing here touches real hardware.",
                     nodes, preset.id(), preset.description());
             say(err, "");
-            say(err, "[1/6] Starting %d kiln-agents on 127.0.0.1, each with its own port, bearer token check and "
+            say(err, "[1/8] Starting %d kiln-agents on 127.0.0.1, each with its own port, bearer token check and "
                     + "simulated GPUs. Injected faults:", nodes);
             for (Planned p : planned) {
                 say(err, "        - %s: %s", p.node(), p.story());
@@ -100,7 +104,7 @@ final class DemoCommand implements Callable<Integer> {
                 Duration timeout = parsed.timeout().orElse(FanOutOptions.DEFAULT_TIMEOUT);
                 try (FanOut fanOut = FanOut.start()) {
                     say(err, "");
-                    say(err, "[2/6] $ kiln status --fleet %s", fleetFile);
+                    say(err, "[2/8] $ kiln status --fleet %s", fleetFile);
                     StatusReport status = new StatusReport(OutputFormat.table, out);
                     fanOut.run(parsed.nodes(), Agents.NODE_PATH, Agents.NODE_INFO, timeout,
                             FanOutOptions.DEFAULT_MAX_IN_FLIGHT, status, null);
@@ -110,34 +114,55 @@ final class DemoCommand implements Callable<Integer> {
 
                     say(err, "");
                     Inventory first = inventory(fanOut, parsed.nodes(), Agents.INVENTORY_PATH, timeout);
-                    say(err, "[3/6] $ kiln inventory --fleet %s --node %s", fleetFile,
+                    say(err, "[3/8] $ kiln inventory --fleet %s --node %s", fleetFile,
                             String.join(",", first.findings.keySet()));
                     say(err, "      (kiln inventory read all %d nodes, %d GPUs; shown here: the nodes with findings, "
                             + "as --node selects them)", first.tally.nodes, first.tally.gpus);
                     first.print(out, err);
-                    say(err, "      Exit status %d: degraded links and a missing GPU are findings, not yet failed checks.",
+                    say(err, "      Exit status %d: inventory lists what the nodes are; judging them is 'kiln check'.",
                             first.tally.exitCode());
 
                     say(err, "");
+                    SpecRef golden = new SpecRef(preset.id(), SpecRef.BUILT_IN, BuiltinSpecs.get(preset.id()));
+                    say(err, "[4/8] $ kiln check --fleet %s --spec %s", fleetFile, preset.id());
+                    say(err, "      Every node against the golden spec of its SKU (built-in '%s'; 'kiln spec capture' "
+                            + "writes one from a known-good node):", preset.id());
+                    int checked = check(fanOut, parsed.nodes(), golden, out, err);
+                    say(err, "      Exit status %d: each fault is a FAIL of the check that owns it, naming the GPU, its "
+                            + "serial and bus id, and what to do.", checked);
+
+                    say(err, "");
+                    say(err, "[5/8] $ kiln inventory --fleet %s --diff --spec %s", fleetFile, preset.id());
+                    InventoryDiff diff = new InventoryDiff(n -> golden);
+                    fanOut.run(parsed.nodes(), Agents.INVENTORY_PATH, Agents.INVENTORY, timeout,
+                            FanOutOptions.DEFAULT_MAX_IN_FLIGHT, diff, null);
+                    diff.print(out);
+                    out.println();
+                    say(err, "      Exit status %d: the one GPU whose VBIOS differs from its %d siblings stands out.",
+                            diff.exitCode(), diff.tally.gpus - 1);
+
+                    say(err, "");
                     int lostGpu = ((Fault.GpuLost) lost.fault()).gpu();
-                    say(err, "[4/6] Meanwhile %s GPU %d falls off the bus (as after an Xid 79 error).", lost.node(),
+                    say(err, "[6/8] Meanwhile %s GPU %d falls off the bus (as after an Xid 79 error).", lost.node(),
                             lostGpu);
                     fleet.agent(lost.node()).simulatedServer().gpu(lostGpu).loseNow();
 
                     say(err, "");
-                    say(err, "[5/6] $ kiln inventory --fleet %s --fresh --node %s", fleetFile, lost.node());
-                    Inventory second = inventory(fanOut, parsed.nodes().stream()
-                            .filter(n -> n.name().equals(lost.node())).toList(), Agents.INVENTORY_PATH + "?fresh=true",
-                            timeout);
-                    second.print(out, err);
-                    say(err, "      Exit status %d: a GPU is not ok. The agent still names it by the serial it last "
-                            + "read, so the technician knows which board to pull.", second.tally.exitCode());
+                    say(err, "[7/8] $ kiln check --fleet %s --spec %s --node %s", fleetFile, preset.id(), lost.node());
+                    int second = check(fanOut, parsed.nodes().stream().filter(n -> n.name().equals(lost.node()))
+                            .toList(), golden, out, err);
+                    say(err, "      Exit status %d: gpu.lost fails. The agent still names the GPU by the serial it last "
+                            + "read, so the technician knows which board to pull.", second);
                 }
                 say(err, "");
-                say(err, "[6/6] Next, in a terminal of your own:");
+                say(err, "[8/8] Next, in a terminal of your own:");
                 say(err, "        bin/kiln-agent simulate-fleet --nodes %d --preset %s --fleet-file fleet.yaml   "
                         + "# serves until Ctrl-C; --faults FILE injects faults (docs/faults.md)", nodes, preset.id());
                 say(err, "        bin/kiln status --fleet fleet.yaml");
+                say(err, "        bin/kiln check --fleet fleet.yaml --spec %s        # or 'spec: %s' in the fleet file",
+                        preset.id(), preset.id());
+                say(err, "        bin/kiln spec capture --fleet fleet.yaml --node node-001 -o my-sku.yaml   "
+                        + "# a spec from a known-good node");
                 say(err, "        bin/kiln inventory --fleet fleet.yaml -o json | jq '.[] | {node, gpus: "
                         + "(.inventory.gpus | length)}'");
                 say(err, "      On real nodes: run kiln-agent on each, list them in a fleet file (docs/fleet-file.md), "
@@ -170,6 +195,18 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** {@code kiln check} as the command prints it; returns its exit status. */
+    private static int check(FanOut fanOut, List<FleetNode> targets, SpecRef spec, PrintWriter out, PrintWriter err)
+            throws InterruptedException {
+        CheckOutput output = new CheckOutput(OutputFormat.table, out, n -> spec, false);
+        fanOut.run(targets, CheckCommand.request(targets, n -> spec, List.of(), List.of()), Agents.CHECK_REPORT,
+                CheckCommand.DEFAULT_TIMEOUT, FanOutOptions.DEFAULT_MAX_IN_FLIGHT, output, null);
+        output.finish(err);
+        out.println();
+        out.flush();
+        return output.tally.exitCode();
+    }
+
     private Inventory inventory(FanOut fanOut, List<FleetNode> targets, String path, Duration timeout)
             throws InterruptedException {
         Inventory inv = new Inventory();
@@ -186,7 +223,7 @@ final class DemoCommand implements Callable<Integer> {
         return inv;
     }
 
-    /** Faults at fixed positions (3, 5, 7 of 16; the last node on a smaller fleet), adapted to the preset. */
+    /** Faults at fixed positions (3, 5, 7, 13 of 16; the last node on a smaller fleet), adapted to the preset. */
     private List<Planned> plan() {
         int gpus = preset.gpuCount();
         int maxGen = preset.gpu().pcieGeneration();
@@ -207,6 +244,10 @@ final class DemoCommand implements Callable<Integer> {
             p.add(planned(7, new Fault.NvlinkDown(nvGpu, links), "GPU " + nvGpu + " NVLinks " + links.get(0) + " and "
                     + links.get(1) + " down"));
         }
+        int vbiosGpu = 4 % gpus;
+        String vbios = "96.00.5E.00.02".equals(preset.gpu().vbiosVersion()) ? "96.00.74.00.01" : "96.00.5E.00.02";
+        p.add(planned(13, new Fault.WrongVbios(vbiosGpu, vbios), "GPU " + vbiosGpu + " flashed with VBIOS " + vbios
+                + " (its siblings run " + preset.gpu().vbiosVersion() + ")"));
         Planned lost = lostGpu();
         p.add(new Planned(lost.node(), lost.position(), null, "GPU " + ((Fault.GpuLost) lost.fault()).gpu()
                 + " will fall off the bus while the demo runs"));

@@ -12,14 +12,20 @@ import java.util.Map;
  *   <li>{@value #INTERNAL}: a bug or an unexpected environment problem inside kiln itself
  *       ({@code --errors} prints the stack trace).</li>
  *   <li>{@value #USAGE}: bad usage: unknown or malformed flags, an unknown {@code --node}/{@code --rack}
- *       name, a fleet file or token file that cannot be used. Nothing was queried.</li>
- *   <li>{@value #CHECK_FAILED}: every node answered, and at least one reported a problem:
- *       a GPU whose {@code state} is not {@code ok} ({@code lost}, {@code reset_required}; seen by
- *       {@code kiln inventory}, which reads GPU states), or NVML unavailable on a node running in
- *       {@code real} mode (seen by both {@code status} and {@code inventory}). Degraded links
- *       (PCIe trained down, NVLinks down) and missing GPUs are reported but do not fail a check yet.</li>
+ *       name or check id ({@code --only}/{@code --skip}), a fleet file, token file or spec (fleet-file
+ *       {@code spec:} or {@code --spec}) that cannot be used. Nothing was queried. Also {@code kiln spec lint}
+ *       when a spec file has an error (warnings alone exit {@value #OK}).</li>
+ *   <li>{@value #CHECK_FAILED}: every node answered, and at least one reported a problem.
+ *       {@code kiln check}: a node's verdict is FAIL, or ERROR (a check could not run, which is never
+ *       taken for a pass); WARN alone is printed but exits {@value #OK}. {@code kiln inventory}: a GPU whose
+ *       {@code state} is not {@code ok} ({@code lost}, {@code reset_required}); degraded links and missing
+ *       GPUs are listed there but judged by {@code kiln check}. {@code kiln inventory --diff}: any property
+ *       differs between nodes that share a spec, or from the spec. {@code status} and {@code inventory}: NVML
+ *       unavailable on a node running in {@code real} mode. {@code kiln spec capture}: NVML unavailable on
+ *       the node, so there is nothing to capture.</li>
  *   <li>{@value #UNREACHABLE}: at least one node could not be queried: connection refused, DNS failure,
- *       timeout, or an answer that was not a 2xx Kiln JSON body (e.g. 401 for a wrong token, 5xx).
+ *       timeout, or an answer that was not a 2xx Kiln JSON body (e.g. 401 for a wrong token, 5xx, or a 400
+ *       from {@code POST /v1/checks} when a real agent is given no spec).
  *       This takes precedence over {@value #CHECK_FAILED}: a node that could not be read might hide
  *       any failure, so a script that sees {@value #CHECK_FAILED} knows every selected node was read.</li>
  * </ul>
@@ -47,11 +53,13 @@ public final class ExitCodes {
     /** Code to description, in the order {@code --help} lists them. */
     public static Map<String, String> descriptions() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put(" " + OK, "Every selected node answered and passed the checks.");
+        m.put(" " + OK, "Every selected node answered and passed the checks (WARN alone passes).");
         m.put(" " + INTERNAL, "Internal error in kiln (rerun with --errors for the stack trace).");
-        m.put(" " + USAGE, "Bad usage: unknown flag or value, unknown --node/--rack, unusable fleet or token file.");
-        m.put(" " + CHECK_FAILED, "A node failed a check: a GPU whose state is not ok (inventory), "
-                + "or NVML unavailable on a real node.");
+        m.put(" " + USAGE, "Bad usage: unknown flag or value, unknown --node/--rack or check id, unusable fleet, "
+                + "token or spec file (also: spec lint found an error).");
+        m.put(" " + CHECK_FAILED, "A node failed a check: verdict FAIL or ERROR (check; ERROR = a check could not "
+                + "run, never a pass), a GPU whose state is not ok (inventory), deviations (inventory --diff), or "
+                + "NVML unavailable on a real node.");
         m.put(" " + UNREACHABLE, "A node could not be queried: unreachable, timed out, or no 2xx Kiln JSON answer "
                 + "(e.g. 401 wrong token). Takes precedence over " + CHECK_FAILED + ".");
         return m;

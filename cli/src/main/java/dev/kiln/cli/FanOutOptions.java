@@ -19,7 +19,8 @@ public final class FanOutOptions {
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Per-node request timeout, e.g. 5s, 800ms, 1m (default: the fleet file's "
-                    + "defaults.timeoutMs, else 5s).")
+                    + "defaults.timeoutMs, else 5s; 30s for 'kiln check', which reads the hardware and runs "
+                    + "every check).")
     Duration timeout;
 
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
@@ -40,10 +41,15 @@ public final class FanOutOptions {
 
     /** {@code --timeout}, else the fleet file's default, else 5 s. */
     public Duration timeout(Fleet fleet) {
+        return timeout(fleet, DEFAULT_TIMEOUT);
+    }
+
+    /** {@code --timeout}, else the fleet file's default, else {@code fallback}. */
+    public Duration timeout(Fleet fleet, Duration fallback) {
         if (timeout != null) {
             return timeout;
         }
-        return fleet.timeout().orElse(DEFAULT_TIMEOUT);
+        return fleet.timeout().orElse(fallback);
     }
 
     /** {@code 5s}, {@code 800ms}, {@code 1m}, {@code 1.5s}, or a bare number of milliseconds. */

@@ -78,7 +78,7 @@ public final class FleetOptions {
         return String.join(", ", names.stream().map(n -> "'" + n + "'").toList());
     }
 
-    private static String abbreviate(List<String> names) {
+    static String abbreviate(List<String> names) {
         if (names.size() <= 6) {
             return String.join(", ", names);
         }

@@ -16,8 +16,11 @@ import java.util.concurrent.Callable;
         header = "Kiln: bring racks of NVIDIA GPU servers from cabled to accepted for production.",
         description = {"Talks to the kiln-agent on every node listed in a fleet file, many at once, and reports "
                 + "per node. Data goes to stdout (-o json|jsonl for scripts), diagnostics to stderr.",
+                "", "'kiln check' judges each node against its golden spec (docs/spec-file.md; 'kiln spec' "
+                + "captures, lints and lists specs); 'kiln inventory --diff' shows what differs across the fleet.",
                 "", "New here? Run 'kiln demo': it starts a simulated fleet with a few faults and walks through it."},
-        subcommands = {StatusCommand.class, InventoryCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {StatusCommand.class, InventoryCommand.class, CheckCommand.class, SpecCommand.class,
+                DemoCommand.class, CommandLine.HelpCommand.class})
 public final class KilnCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -6,9 +6,14 @@ import dev.kiln.cli.fanout.NodeError;
 import dev.kiln.cli.fanout.NodeResult;
 import dev.kiln.cli.fleet.FleetNode;
 import dev.kiln.protocol.KilnJson;
+import dev.kiln.protocol.NodeIdentity;
 import dev.kiln.protocol.NodeInfo;
 import dev.kiln.protocol.NvmlStatus;
 import dev.kiln.protocol.ProtocolVersion;
+import dev.kiln.protocol.check.CheckReport;
+import dev.kiln.protocol.check.CheckResult;
+import dev.kiln.protocol.check.CheckStatus;
+import dev.kiln.protocol.check.GpuRef;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -176,6 +181,96 @@ class FanOutTest {
         assertThat(run.exitCode()).as(run.describe()).isEqualTo(ExitCodes.CHECK_FAILED);
         assertThat(run.out()).containsPattern("gpu-07 .* real +0 +NVML unavailable: NVML library not found")
                 .contains("1 node, 1 reachable, 0 unreachable, 0 GPUs, 1 with failed checks");
+    }
+
+    @Test
+    void postSendsEachNodeItsOwnJsonBody() throws Exception {
+        ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
+        int port = serve(req -> req.body().onSuccess(body -> {
+            seen.add(req.method() + " " + req.path() + " " + req.getHeader("Content-Type") + " " + body);
+            req.response().putHeader("Content-Type", "application/json").end(io.vertx.core.buffer.Buffer.buffer(nodeInfo));
+        }));
+        List<FleetNode> nodes = List.of(new FleetNode("a", "r", "127.0.0.1:" + port, "127.0.0.1", port, TOKEN, 1),
+                new FleetNode("b", "r", "127.0.0.1:" + port, "127.0.0.1", port, TOKEN, 2));
+        List<NodeResult<NodeInfo>> results = new ArrayList<>();
+        try (FanOut fanOut = FanOut.start()) {
+            fanOut.run(nodes, FanOut.Request.postJson("/v1/checks", n -> ("{\"for\":\"" + n.name() + "\"}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)), Agents.NODE_INFO, Duration.ofSeconds(5), 4,
+                    results::add, null);
+        }
+        assertThat(results).extracting(r -> r.node().name()).containsExactly("a", "b");
+        assertThat(results).allMatch(NodeResult::ok);
+        assertThat(seen).containsExactlyInAnyOrder("POST /v1/checks application/json {\"for\":\"a\"}",
+                "POST /v1/checks application/json {\"for\":\"b\"}");
+    }
+
+    /**
+     * A "real" agent without a default spec: 400 when asked without one (recorded on the node, exit 4), and a
+     * report whose verdict the CLI does not take on trust: a result that is ERROR makes the node ERROR.
+     */
+    @Test
+    void checkSendsTheSpecInlineAndNeverTakesAnErrorForAPass() throws Exception {
+        ConcurrentLinkedQueue<JsonNode> requests = new ConcurrentLinkedQueue<>();
+        CheckResult warn = new CheckResult("gpu.thermal", CheckStatus.WARN, new GpuRef(3, "GPU-3", "1650000000003",
+                "00000000:5D:00.0"), null, "79 C", "below 77 C", "GPU 3 runs within 8 C of its slowdown", "check airflow", 1);
+        CheckResult error = new CheckResult("gpu.xid.recent", CheckStatus.ERROR, null, null, null, null,
+                "event watcher not running", null, 0);
+        int port = serve(req -> req.body().onSuccess(body -> {
+            JsonNode request;
+            try {
+                request = KilnJson.mapper().readTree(body.getBytes());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            requests.add(request);
+            if (request.get("spec").isNull()) {
+                req.response().setStatusCode(400).putHeader("Content-Type", "application/json").end("{\"status\":400,"
+                        + "\"error\":\"bad_request\",\"message\":\"no spec given; name a built-in spec or a spec file\"}");
+                return;
+            }
+            boolean broken = request.get("only").size() == 0;
+            CheckReport report = new CheckReport(ProtocolVersion.SCHEMA_VERSION, CheckReport.KIND,
+                    new NodeIdentity("gpu-01", "gpu-01", NodeInfo.MODE_REAL, null, "test", "boot-1"),
+                    request.get("spec").get("spec").asText(), Instant.now(), 3,
+                    CheckStatus.WARN, broken ? List.of(warn, error) : List.of(warn));
+            try {
+                req.response().putHeader("Content-Type", "application/json")
+                        .end(io.vertx.core.buffer.Buffer.buffer(KilnJson.mapper().writeValueAsBytes(report)));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }));
+        Path f = fleetFile("real", List.<String[]>of(new String[]{"gpu-01", "127.0.0.1:" + port}));
+
+        Kiln.Run noSpec = Kiln.run("check", "--fleet", f.toString());
+        assertThat(noSpec.exitCode()).as(noSpec.describe()).isEqualTo(ExitCodes.UNREACHABLE);
+        assertThat(noSpec.out()).containsPattern("gpu-01 +rack-01 +- +- +- +- +- +- +error: HTTP 400: bad_request: no spec "
+                + "given; .* \\(give --spec, or set 'spec:' for the node in the fleet file\\)")
+                .contains("1 node, 1 reachable, 0 unreachable, 1 answered with an error");
+
+        Kiln.Run warnOnly = Kiln.run("check", "--fleet", f.toString(), "--spec", "hgx-h100", "--only", "gpu.thermal");
+        assertThat(warnOnly.exitCode()).as("WARN is printed but exits 0: " + warnOnly.describe()).isZero();
+        assertThat(warnOnly.out()).containsPattern("gpu-01 +rack-01 +hgx-h100 +WARN +0 +1 +0 +0 +gpu\\.thermal")
+                .contains("  gpu-01 GPU 3 serial 1650000000003 (00000000:5D:00.0): WARN gpu.thermal: observed 79 C, "
+                        + "expected below 77 C")
+                .contains("      GPU 3 runs within 8 C of its slowdown")
+                .contains("      action: check airflow");
+
+        Kiln.Run broken = Kiln.run("check", "--fleet", f.toString(), "--spec", "hgx-h100", "-o", "jsonl");
+        assertThat(broken.exitCode()).as(broken.describe()).isEqualTo(ExitCodes.CHECK_FAILED);
+        JsonNode line = broken.jsonLines().get(0);
+        assertThat(line.get("verdict").asText()).as("the agent said WARN; an ERROR result makes it ERROR")
+                .isEqualTo("ERROR");
+        assertThat(line.get("checkFailures").get(0).asText())
+                .isEqualTo("gpu-01: ERROR gpu.xid.recent: event watcher not running");
+
+        // What went over the wire: the spec kiln resolved, inline, in the spec file's shape; and the selection.
+        JsonNode sent = requests.stream().filter(r -> r.get("only").size() == 1).findFirst().orElseThrow();
+        assertThat(sent.get("specName").isNull()).isTrue();
+        assertThat(sent.get("spec").get("spec").asText()).isEqualTo("hgx-h100");
+        assertThat(sent.get("spec").get("gpu").get("count").asInt()).isEqualTo(8);
+        assertThat(sent.get("only").get(0).asText()).isEqualTo("gpu.thermal");
+        assertThat(sent.get("skip")).isEmpty();
     }
 
     @Test

@@ -12,7 +12,7 @@ class KilnCliTest {
         Kiln.Run run = Kiln.run("--help");
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("Usage: kiln").contains("status").contains("inventory").contains("demo")
-                .contains("Exit codes:");
+                .contains("check").contains("spec").contains("Exit codes:");
         for (int code : new int[]{ExitCodes.OK, ExitCodes.INTERNAL, ExitCodes.USAGE, ExitCodes.CHECK_FAILED,
                 ExitCodes.UNREACHABLE}) {
             assertThat(run.out()).containsPattern("(?m)^\\s+" + code + "\\s+\\S");
@@ -24,7 +24,10 @@ class KilnCliTest {
         assertThat(status.out()).contains("--fleet=FILE").contains("--rack=RACK").contains("--node=NODE")
                 .contains("--timeout=DURATION").contains("--max-in-flight=N").contains("-o, --output=FORMAT")
                 .contains("table, json, jsonl").contains("--errors").contains("-v, --verbose").contains("Exit codes:");
-        assertThat(Kiln.run("help", "inventory").out()).contains("--fresh");
+        assertThat(Kiln.run("help", "inventory").out()).contains("--fresh").contains("--diff");
+        assertThat(Kiln.run("check", "--help").out()).contains("--spec=SPEC").contains("--only=ID").contains("--skip=ID")
+                .contains("--show-skips").contains("--rack=RACK").contains("never counted as a pass");
+        assertThat(Kiln.run("spec", "capture", "--help").out()).contains("--node=NODE").contains("-o, --output=FILE");
     }
 
     @Test
@@ -99,11 +102,21 @@ class KilnCliTest {
                 .contains("Findings:")
                 .containsPattern("node-003 GPU 2 serial \\d{13} \\(00000000:3A:00\\.0\\): PCIe Gen4 x8, expected Gen5 x16")
                 .contains("node-005: 7 GPUs, expected 8; nothing answers at 00000000:5D:00.0")
-                .containsPattern("node-007 GPU 1 serial \\d{13} \\(00000000:2A:00\\.0\\): NVLinks 16/18 up; down: 3, 7")
-                // lost after the first inventory read it: the agent still names the board by its last known serial
-                .containsPattern("node-011 GPU 6 serial \\d{13} \\(00000000:BA:00\\.0\\): state lost");
+                .containsPattern("node-007 GPU 1 serial \\d{13} \\(00000000:2A:00\\.0\\): NVLinks 16/18 up; down: 3, 7");
+        // kiln check against the preset's spec: every fault a FAIL of the check that owns it, healthy nodes PASS
+        assertThat(run.out()).containsPattern("node-001 +rack-01 +hgx-h100 +PASS")
+                .containsPattern("node-003 GPU 2 serial \\d{13} \\(00000000:3A:00\\.0\\): FAIL gpu\\.pcie\\.link: observed Gen4 x8")
+                .contains("node-005 00000000:5D:00.0: FAIL gpu.count: observed 7, expected 8")
+                .containsPattern("node-007 GPU 1 serial \\d{13} \\(00000000:2A:00\\.0\\): FAIL gpu\\.nvlink\\.links")
+                .containsPattern("node-013 GPU 4 serial \\d{13} \\(00000000:9A:00\\.0\\): FAIL gpu\\.vbios: observed 96\\.00\\.5E")
+                .contains("16 nodes, 16 reachable, 0 unreachable; verdicts: 12 PASS, 4 FAIL; findings: 4 FAIL")
+                // inventory --diff
+                .contains("VBIOS: 96.00.74.00.1C on 126 GPUs; 96.00.5E.00.02 on 1 GPU (node-013 GPU 4)")
+                .contains("GPU count: 7 on 1 node (node-005); spec expects 8")
+                // lost after the check read it healthy: the agent still names the board by its last known serial
+                .containsPattern("node-011 GPU 6 serial \\d{13} \\(00000000:BA:00\\.0\\): FAIL gpu\\.lost");
         // the narration on stderr, ending with what to run next
-        assertThat(run.err()).contains("[1/6]").contains("[6/6]").contains("kiln-agent simulate-fleet")
-                .contains("kiln status --fleet").contains("Stopping the simulated fleet");
+        assertThat(run.err()).contains("[1/8]").contains("[8/8]").contains("kiln-agent simulate-fleet")
+                .contains("kiln status --fleet").contains("kiln check --fleet").contains("Stopping the simulated fleet");
     }
 }

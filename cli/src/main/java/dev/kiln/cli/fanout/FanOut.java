@@ -15,6 +15,8 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -34,9 +36,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * Sends one GET to many agents with one Vert.x {@link WebClient}, never more than
+ * Sends one request (a GET, or a POST with a per-node JSON body) to many agents with one Vert.x {@link WebClient}, never more than
  * {@code maxInFlight} at once, and hands every node's result to the caller in the order the nodes
  * were given.
  *
@@ -111,15 +114,46 @@ public final class FanOut implements AutoCloseable {
     }
 
     /**
+     * What to send each node: {@code GET path}, or {@code POST path} with a JSON body per node. The body
+     * function runs on an event loop, so it must be quick (hand out bytes serialised beforehand).
+     */
+    public record Request(HttpMethod method, String path, Function<FleetNode, byte[]> body) {
+        public Request {
+            Objects.requireNonNull(method, "method");
+            Objects.requireNonNull(path, "path");
+        }
+
+        public static Request get(String path) {
+            return new Request(HttpMethod.GET, path, null);
+        }
+
+        public static Request postJson(String path, Function<FleetNode, byte[]> body) {
+            return new Request(HttpMethod.POST, path, Objects.requireNonNull(body, "body"));
+        }
+
+        /** {@code GET /v1/node}, for diagnostics. */
+        @Override
+        public String toString() {
+            return method.name() + " " + path;
+        }
+    }
+
+    /**
      * Queries {@code path} on every node and passes each result to {@code sink} on the calling thread,
      * in the order of {@code nodes}. Returns when every node has a result.
      */
     public <T> void run(List<FleetNode> nodes, String path, ResponseDecoder<T> decoder, Duration timeout,
                         int maxInFlight, Consumer<NodeResult<T>> sink, Progress progress) throws InterruptedException {
+        run(nodes, Request.get(path), decoder, timeout, maxInFlight, sink, progress);
+    }
+
+    /** As {@link #run(List, String, ResponseDecoder, Duration, int, Consumer, Progress)}, for any {@link Request}. */
+    public <T> void run(List<FleetNode> nodes, Request request, ResponseDecoder<T> decoder, Duration timeout,
+                        int maxInFlight, Consumer<NodeResult<T>> sink, Progress progress) throws InterruptedException {
         if (maxInFlight < 1) {
             throw new IllegalArgumentException("maxInFlight must be at least 1, got " + maxInFlight);
         }
-        Run<T> run = new Run<>(nodes, path, decoder, Math.max(1, timeout.toMillis()));
+        Run<T> run = new Run<>(nodes, request, decoder, Math.max(1, timeout.toMillis()));
         int first = Math.min(maxInFlight, nodes.size());
         for (int i = 0; i < first; i++) {
             loops.get(i % loops.size()).runOnContext(v -> run.launchNext());
@@ -129,7 +163,7 @@ public final class FanOut implements AutoCloseable {
 
     private final class Run<T> {
         private final List<FleetNode> nodes;
-        private final String path;
+        private final Request request;
         private final ResponseDecoder<T> decoder;
         private final long timeoutMs;
         private final AtomicInteger next = new AtomicInteger();
@@ -138,9 +172,9 @@ public final class FanOut implements AutoCloseable {
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition arrived = lock.newCondition();
 
-        Run(List<FleetNode> nodes, String path, ResponseDecoder<T> decoder, long timeoutMs) {
+        Run(List<FleetNode> nodes, Request request, ResponseDecoder<T> decoder, long timeoutMs) {
             this.nodes = nodes;
-            this.path = path;
+            this.request = request;
             this.decoder = decoder;
             this.timeoutMs = timeoutMs;
             this.results = new AtomicReferenceArray<>(nodes.size());
@@ -215,13 +249,20 @@ public final class FanOut implements AutoCloseable {
             try {
                 timerId = vertx.setTimer(run.timeoutMs, id -> finish(0, null, new NodeError(NodeError.Kind.TIMEOUT,
                         "no answer within " + millis(run.timeoutMs) + " (node down or overloaded? raise --timeout)")));
-                client.get(node.port(), node.host(), run.path)
+                HttpRequest<Buffer> req = client.request(run.request.method(), node.port(), node.host(),
+                                run.request.path())
                         .putHeader(HttpHeaders.AUTHORIZATION.toString(), "Bearer " + node.token())
                         .putHeader(HttpHeaders.ACCEPT.toString(), "application/json")
                         .connectTimeout(run.timeoutMs)
                         .idleTimeout(run.timeoutMs)
-                        .as(bodyCodec)
-                        .send(this);
+                        .as(bodyCodec);
+                byte[] body = run.request.body() == null ? null : run.request.body().apply(node);
+                if (body == null) {
+                    req.send(this);
+                } else {
+                    req.putHeader(HttpHeaders.CONTENT_TYPE.toString(), "application/json")
+                            .sendBuffer(Buffer.buffer(body), this);
+                }
             } catch (RuntimeException e) {
                 // Finish on the loop, not in this stack frame: a run of synchronous failures must not recurse.
                 vertx.runOnContext(v -> finish(0, null, failure(e)));

@@ -1,5 +1,7 @@
 package dev.kiln.cli.fleet;
 
+import dev.kiln.protocol.spec.SpecFileException;
+import dev.kiln.protocol.spec.SpecProblem;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -34,16 +36,20 @@ import java.util.Set;
  *   tokenFile: kiln-token   # relative paths resolve against the fleet file's directory
  *   port: 9478              # used when an address has no port (default 9478)
  *   timeoutMs: 5000         # per-request timeout (default: kiln's --timeout default)
+ *   spec: hgx-h100          # golden spec: a built-in name or a spec file (relative to this file)
  * racks:
  *   - name: rack-01
+ *     spec: specs/h100-rev2.yaml     # optional per-rack override
  *     nodes:
  *       - name: node-001
  *         address: 10.0.0.1          # host, host:port, or [ipv6]:port
  *         tokenFile: other-token     # optional per-node override
+ *         spec: hgx-h200             # optional per-node override
  * </pre>
- * Unknown fields, duplicate names, bad ports and unusable token files are errors that name the file,
- * the line and the field, and say how to fix them. Token files are read once each, here, so a
- * fan-out never touches the disk.
+ * Unknown fields, duplicate names, bad ports, unusable token files and unusable specs are errors that
+ * name the file, the line and the field, and say how to fix them; a spec file with an error is reported
+ * at that file's own line. Token and spec files are read once each, here, so a fan-out never touches
+ * the disk.
  */
 public final class FleetFile {
     /** The agent's default port ({@code kiln-agent serve}). */
@@ -55,6 +61,7 @@ public final class FleetFile {
     private final String source;
     private final Path baseDir;
     private final Map<Path, String> tokens = new HashMap<>();
+    private final Map<String, SpecRef> specs = new HashMap<>();
 
     private FleetFile(Path path) {
         this.path = path;
@@ -107,9 +114,10 @@ public final class FleetFile {
         Optional<TokenRef> defaultToken = Optional.empty();
         int defaultPort = DEFAULT_AGENT_PORT;
         Optional<Duration> timeout = Optional.empty();
+        SpecRef defaultSpec = null;
         Node defaultsNode = top.get("defaults");
         if (defaultsNode != null && !isNull(defaultsNode)) {
-            Map<String, Node> d = mapping(defaultsNode, "'defaults'", Set.of("tokenFile", "port", "timeoutMs"));
+            Map<String, Node> d = mapping(defaultsNode, "'defaults'", Set.of("tokenFile", "port", "timeoutMs", "spec"));
             if (d.containsKey("tokenFile")) {
                 defaultToken = Optional.of(tokenRef(d.get("tokenFile"), "defaults: "));
             }
@@ -119,6 +127,9 @@ public final class FleetFile {
             if (d.containsKey("timeoutMs")) {
                 timeout = Optional.of(Duration.ofMillis(
                         longIn(d.get("timeoutMs"), "defaults: ", "timeoutMs", 1, MAX_TIMEOUT_MS)));
+            }
+            if (d.containsKey("spec")) {
+                defaultSpec = spec(d.get("spec"), "defaults: ");
             }
         }
 
@@ -136,7 +147,7 @@ public final class FleetFile {
         Map<String, Integer> nodeLines = new HashMap<>();
         List<FleetNode> nodes = new ArrayList<>();
         for (Node rackNode : rackSeq.getValue()) {
-            Map<String, Node> r = mapping(rackNode, "a rack", Set.of("name", "nodes"));
+            Map<String, Node> r = mapping(rackNode, "a rack", Set.of("name", "nodes", "spec"));
             String rack = requiredString(r, rackNode, "a rack's ", "name");
             Integer firstRack = rackLines.putIfAbsent(rack, line(rackNode));
             if (firstRack != null) {
@@ -145,6 +156,7 @@ public final class FleetFile {
             }
             rackNames.add(rack);
             String rctx = "rack '" + rack + "': ";
+            SpecRef rackSpec = r.containsKey("spec") ? spec(r.get("spec"), rctx) : defaultSpec;
             Node nodesNode = r.get("nodes");
             if (nodesNode == null) {
                 throw error(line(rackNode), rctx + "field 'nodes' is missing (a list of '- name: ..., address: ...')");
@@ -157,7 +169,7 @@ public final class FleetFile {
             }
             for (Node nodeNode : nodeSeq.getValue()) {
                 Map<String, Node> n = mapping(nodeNode, "a node of rack '" + rack + "'",
-                        Set.of("name", "address", "tokenFile"));
+                        Set.of("name", "address", "tokenFile", "spec"));
                 String name = requiredString(n, nodeNode, rctx + "a node's ", "name");
                 Integer first = nodeLines.putIfAbsent(name, line(nodeNode));
                 if (first != null) {
@@ -176,7 +188,8 @@ public final class FleetFile {
                     throw error(line(nodeNode), nctx + "no token file; set 'tokenFile' under 'defaults' (or on the "
                             + "node) to a file holding the agents' bearer token");
                 }
-                nodes.add(new FleetNode(name, rack, address, hp.host, hp.port, token.token, line(nodeNode)));
+                SpecRef spec = n.containsKey("spec") ? spec(n.get("spec"), nctx) : rackSpec;
+                nodes.add(new FleetNode(name, rack, address, hp.host, hp.port, token.token, line(nodeNode), spec));
             }
         }
         if (nodes.isEmpty()) {
@@ -290,6 +303,36 @@ public final class FleetFile {
                     + MIN_TOKEN_LENGTH + " characters, which no agent accepts");
         }
         return token;
+    }
+
+    // --- golden specs -----------------------------------------------------------------------
+
+    /** A built-in spec name or a spec file path (relative to the fleet file), read and validated once. */
+    private SpecRef spec(Node node, String ctx) {
+        String value = scalar(node, ctx, "spec").trim();
+        String field = ctx + "field 'spec'";
+        if (value.isEmpty() || isNull(node)) {
+            throw error(line(node), field + " is empty; name a built-in spec (" + SpecRef.builtIns()
+                    + ") or a spec file");
+        }
+        SpecRef cached = specs.get(value);
+        if (cached != null) {
+            return cached;
+        }
+        SpecRef ref;
+        try {
+            ref = SpecRef.resolve(value, baseDir);
+        } catch (SpecRef.NotFound e) {
+            throw error(line(node), field + ": " + e.getMessage());
+        } catch (SpecFileException e) {
+            // The fix is in the spec file: its own file:line first, then where the fleet file names it.
+            int more = (int) e.problems().stream().filter(SpecProblem::isError).count() - 1;
+            throw new FleetFileException(e.getMessage() + " (named by " + source + ":" + line(node) + ": " + field
+                    + ")" + (more > 0 ? "; " + more + " more error" + (more == 1 ? "" : "s")
+                    + ": run 'kiln spec lint " + SpecRef.file(value, baseDir) + "'" : ""));
+        }
+        specs.put(value, ref);
+        return ref;
     }
 
     // --- small typed accessors over SnakeYAML nodes, each error naming line and field ---------

@@ -9,12 +9,19 @@ import java.util.Objects;
  * @param host    host name or IP literal to connect to (IPv6 without brackets)
  * @param token   the bearer token (one shared String per token file, so 10,000 nodes cost one copy)
  * @param line    the line of the node's entry in the fleet file
+ * @param spec    the golden spec the fleet file gives the node (its own, its rack's or the default), or null
  */
-public record FleetNode(String name, String rack, String address, String host, int port, String token, int line) {
+public record FleetNode(String name, String rack, String address, String host, int port, String token, int line,
+                        SpecRef spec) {
     public FleetNode {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(token, "token");
+    }
+
+    /** A node without a spec. */
+    public FleetNode(String name, String rack, String address, String host, int port, String token, int line) {
+        this(name, rack, address, host, port, token, line, null);
     }
 
     /** {@code host:port}, bracketing IPv6 literals. */

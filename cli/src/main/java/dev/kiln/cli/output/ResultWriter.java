@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes per-node results as JSON, streaming: {@code -o json} is one array written element by element,
@@ -19,6 +20,7 @@ import java.util.List;
  *  "reachable": true, "httpStatus": 200, "elapsedMs": 12,
  *  "error": null | {"kind": "connection_refused", "message": "..."},
  *  "checkFailures": ["GPU 2 serial ...: state lost (...)"],
+ *  ...command-specific fields (kiln check: "spec", "verdict")...,
  *  "&lt;bodyField&gt;": {...the agent's document...} | null}
  * </pre>
  */
@@ -57,13 +59,18 @@ public final class ResultWriter implements AutoCloseable {
     }
 
     public void write(NodeResult<?> r, List<String> checkFailures) {
+        write(r, checkFailures, Map.of());
+    }
+
+    /** With {@code extra} fields (in its iteration order) written between {@code checkFailures} and the body. */
+    public void write(NodeResult<?> r, List<String> checkFailures, Map<String, ?> extra) {
         try {
             if (arrayGen != null) {
-                writeObject(arrayGen, r, checkFailures);
+                writeObject(arrayGen, r, checkFailures, extra);
                 arrayGen.flush();
             } else {
                 try (JsonGenerator g = generator()) {
-                    writeObject(g, r, checkFailures);
+                    writeObject(g, r, checkFailures, extra);
                 }
                 out.println();
                 out.flush();
@@ -73,7 +80,8 @@ public final class ResultWriter implements AutoCloseable {
         }
     }
 
-    private void writeObject(JsonGenerator g, NodeResult<?> r, List<String> checkFailures) throws IOException {
+    private void writeObject(JsonGenerator g, NodeResult<?> r, List<String> checkFailures, Map<String, ?> extra)
+            throws IOException {
         g.writeStartObject();
         g.writeStringField("node", r.node().name());
         g.writeStringField("rack", r.node().rack());
@@ -98,6 +106,14 @@ public final class ResultWriter implements AutoCloseable {
             g.writeString(f);
         }
         g.writeEndArray();
+        for (Map.Entry<String, ?> e : extra.entrySet()) {
+            g.writeFieldName(e.getKey());
+            if (e.getValue() == null) {
+                g.writeNull();
+            } else {
+                mapper.writeValue(g, e.getValue());
+            }
+        }
         g.writeFieldName(bodyField);
         if (r.body() == null) {
             g.writeNull();

@@ -85,6 +85,102 @@ class FleetFileTest {
     }
 
     @Test
+    void specIsInheritedFromDefaultsThroughRackToNode() throws IOException {
+        Files.createDirectories(dir.resolve("specs"));
+        Files.writeString(dir.resolve("specs/h100-rev2.yaml"), "spec: h100-rev2\ngpu:\n  count: 8\n");
+        Fleet fleet = FleetFile.load(write("""
+                defaults:
+                  tokenFile: kiln-token
+                  spec: hgx-h100
+                racks:
+                  - name: rack-01
+                    nodes:
+                      - name: node-001
+                        address: 10.0.0.1
+                      - name: node-002
+                        address: 10.0.0.2
+                        spec: pcie-l40s
+                  - name: rack-02
+                    spec: specs/h100-rev2.yaml
+                    nodes:
+                      - name: node-003
+                        address: 10.0.0.3
+                      - name: node-004
+                        address: 10.0.0.4
+                """));
+        assertThat(fleet.nodes()).extracting(n -> n.spec().name())
+                .containsExactly("hgx-h100", "pcie-l40s", "h100-rev2", "h100-rev2");
+        assertThat(fleet.nodes().get(0).spec().builtIn()).isTrue();
+        SpecRef rev2 = fleet.nodes().get(2).spec();
+        assertThat(rev2.source()).as("relative to the fleet file's directory")
+                .isEqualTo(dir.resolve("specs/h100-rev2.yaml").toAbsolutePath().normalize().toString());
+        assertThat(rev2.spec().gpu().count()).isEqualTo(8);
+        assertThat(fleet.nodes().get(3).spec()).as("read once, shared").isSameAs(rev2);
+
+        Fleet none = FleetFile.load(write("""
+                defaults: {tokenFile: kiln-token}
+                racks:
+                  - name: rack-01
+                    nodes:
+                      - {name: node-001, address: 10.0.0.1}
+                """));
+        assertThat(none.nodes().get(0).spec()).isNull();
+    }
+
+    @Test
+    void unknownSpecNamesLineFieldAndTheBuiltIns() throws IOException {
+        assertThat(errorOf("""
+                defaults:
+                  tokenFile: kiln-token
+                racks:
+                  - name: rack-01
+                    spec: hgx-h10
+                    nodes:
+                      - {name: node-001, address: 10.0.0.1}
+                """)).contains("fleet.yaml:5: rack 'rack-01': field 'spec': 'hgx-h10' is neither a built-in spec nor "
+                + "a spec file (no file " + dir.toAbsolutePath().resolve("hgx-h10") + "); did you mean 'hgx-h100'?; "
+                + "built-in specs: hgx-h100, hgx-h200, hgx-b200, pcie-l40s");
+        assertThat(errorOf("""
+                defaults:
+                  tokenFile: kiln-token
+                  spec: ""
+                racks:
+                  - name: rack-01
+                    nodes:
+                      - {name: node-001, address: 10.0.0.1}
+                """)).contains("fleet.yaml:3: defaults: field 'spec' is empty");
+        assertThat(errorOf("""
+                defaults:
+                  tokenFile: kiln-token
+                racks:
+                  - name: rack-01
+                    nodes:
+                      - name: node-001
+                        address: 10.0.0.1
+                        spec: [hgx-h100]
+                """)).contains("fleet.yaml:8: node 'node-001': field 'spec' must be a single value");
+    }
+
+    @Test
+    void aSpecFileWithAnErrorIsReportedAtItsOwnLine() throws IOException {
+        Path spec = dir.resolve("broken.yaml");
+        Files.writeString(spec, "spec: broken\ngpu:\n  count: eight\n  model: [x]\n");
+        String message = errorOf("""
+                defaults:
+                  tokenFile: kiln-token
+                racks:
+                  - name: rack-01
+                    nodes:
+                      - name: node-001
+                        address: 10.0.0.1
+                        spec: broken.yaml
+                """);
+        assertThat(message).startsWith(spec.toAbsolutePath() + ":3: ").contains("gpu.count")
+                .contains("(named by " + dir.resolve("fleet.yaml") + ":8: node 'node-001': field 'spec')")
+                .contains("1 more error: run 'kiln spec lint " + spec.toAbsolutePath() + "'");
+    }
+
+    @Test
     void missingAddressNamesLineNodeAndField() throws IOException {
         assertThat(errorOf("""
                 defaults:
@@ -110,7 +206,7 @@ class FleetFileTest {
                       - name: node-001
                         adress: 10.0.0.1
                 """)).contains("fleet.yaml:7: unknown field 'adress' in a node of rack 'rack-01'; expected one of "
-                + "[address, name, tokenFile]");
+                + "[address, name, spec, tokenFile]");
         assertThat(errorOf("""
                 defaults:
                   tokenFile: kiln-token

@@ -1,0 +1,120 @@
+package dev.kiln.cli.fleet;
+
+import dev.kiln.protocol.spec.BuiltinSpecs;
+import dev.kiln.protocol.spec.NodeSpec;
+import dev.kiln.protocol.spec.SpecFile;
+import dev.kiln.protocol.spec.SpecFileException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A golden spec as a fleet file's {@code spec:} or {@code --spec} names it, resolved on this machine:
+ * a built-in name ({@code hgx-h100}) or a spec file. kiln sends the resolved spec inline, so the file the
+ * technician edited is the one the nodes are checked against, whatever the agents have on disk.
+ *
+ * @param value  what was written ({@code hgx-h100}, {@code specs/h100-rack3.yaml})
+ * @param source {@code built-in} or the spec file's absolute path
+ */
+public record SpecRef(String value, String source, NodeSpec spec) {
+    public static final String BUILT_IN = "built-in";
+
+    public SpecRef {
+        Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(spec, "spec");
+    }
+
+    /** The spec's own name ({@code spec:} in the file). */
+    public String name() {
+        return spec.name();
+    }
+
+    public boolean builtIn() {
+        return BUILT_IN.equals(source);
+    }
+
+    /** Neither a built-in spec nor a readable file; the message lists the built-ins. */
+    public static final class NotFound extends IllegalArgumentException {
+        public NotFound(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A built-in name first (as the agent resolves names), else a spec file, relative paths against
+     * {@code baseDir}.
+     *
+     * @throws NotFound         when it is neither
+     * @throws SpecFileException when the file is not a valid spec (the message names the file's line and field)
+     */
+    public static SpecRef resolve(String value, Path baseDir) {
+        String v = value.trim();
+        Optional<NodeSpec> builtin = BuiltinSpecs.find(v);
+        if (builtin.isPresent()) {
+            return new SpecRef(v, BUILT_IN, builtin.get());
+        }
+        Path file = file(v, baseDir);
+        if (Files.isDirectory(file)) {
+            throw new NotFound("'" + v + "' is a directory, not a spec file; built-in specs: " + builtIns());
+        }
+        if (!Files.exists(file)) {
+            String hint = suggestBuiltIn(v).map(s -> "; did you mean '" + s + "'?").orElse("");
+            throw new NotFound("'" + v + "' is neither a built-in spec nor a spec file (no file " + file + ")"
+                    + hint + "; built-in specs: " + builtIns() + " ('kiln spec list')");
+        }
+        return new SpecRef(v, file.toString(), SpecFile.load(file));
+    }
+
+    /** Where {@code value} points as a file: absolute as is, else under {@code baseDir}. */
+    public static Path file(String value, Path baseDir) {
+        Path p = Path.of(value);
+        return (p.isAbsolute() ? p : baseDir.resolve(p)).toAbsolutePath().normalize();
+    }
+
+    static String builtIns() {
+        return String.join(", ", BuiltinSpecs.names());
+    }
+
+    /** The built-in name within two edits of {@code value}, if one is that close. */
+    static Optional<String> suggestBuiltIn(String value) {
+        String v = value.toLowerCase(Locale.ROOT);
+        String best = null;
+        int bestDistance = 3;
+        for (String name : BuiltinSpecs.names()) {
+            int d = distance(v, name);
+            if (d < bestDistance) {
+                best = name;
+                bestDistance = d;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    @Override
+    public String toString() {
+        return builtIn() ? name() + " (built-in)" : name() + " (" + source + ")";
+    }
+}
