@@ -3,8 +3,6 @@ package dev.kiln.agent.cli;
 import dev.kiln.agent.checks.SpecResolver;
 import dev.kiln.agent.core.CheckReportTable;
 import dev.kiln.agent.core.NodeAgent;
-import dev.kiln.nvml.raw.NvmlLoader;
-import dev.kiln.nvml.sim.ServerPresets;
 import dev.kiln.protocol.KilnJson;
 import dev.kiln.protocol.check.CheckReport;
 import dev.kiln.protocol.check.CheckStatus;
@@ -14,7 +12,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -31,7 +28,7 @@ final class CheckCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    SimulationOptions simulation;
+    LocalNodeOptions node;
 
     @Option(names = "--spec", paramLabel = "NAME|FILE",
             description = "Built-in spec name (hgx-h100, hgx-h200, hgx-b200, pcie-l40s) or a spec file. "
@@ -47,22 +44,10 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
     Format output;
 
-    @Option(names = "--name", description = "Node name (default: hostname).")
-    String name;
-
-    @Option(names = "--sysfs-root", defaultValue = "/sys", description = "Root of sysfs (default: ${DEFAULT-VALUE}).")
-    Path sysfsRoot;
-
-    @Option(names = "--nvml-library", description = "NVML library to load instead of libnvidia-ml.so.1.")
-    String nvmlLibrary;
-
     @Override
     public Integer call() throws Exception {
-        var plan = simulation.faultPlan();
         CheckReport report;
-        try (NodeAgent agent = simulation.preset != null
-                ? NodeAgent.simulated(name != null ? name : "sim-node", ServerPresets.get(simulation.preset), plan, 1, false)
-                : NodeAgent.real(name, nvmlLibrary != null ? NvmlLoader.load(nvmlLibrary) : NvmlLoader.system(), sysfsRoot)) {
+        try (NodeAgent agent = node.open()) {
             String which = specName != null ? specName : agent.defaultSpecName();
             if (which == null) {
                 throw new IllegalArgumentException("--spec is required on a real node (a built-in name or a spec file)");

@@ -2,8 +2,6 @@ package dev.kiln.agent.cli;
 
 import dev.kiln.agent.core.InventoryTable;
 import dev.kiln.agent.core.NodeAgent;
-import dev.kiln.nvml.raw.NvmlLoader;
-import dev.kiln.nvml.sim.ServerPresets;
 import dev.kiln.protocol.InventoryDocument;
 import dev.kiln.protocol.KilnJson;
 import picocli.CommandLine.Command;
@@ -12,7 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** One-shot inventory of this node, no server: for SSH, and for comparing with nvidia-smi. */
@@ -26,28 +23,15 @@ final class InventoryCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    SimulationOptions simulation;
+    LocalNodeOptions node;
 
     @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
     Format output;
 
-    @Option(names = "--name", description = "Node name (default: hostname).")
-    String name;
-
-    @Option(names = "--sysfs-root", defaultValue = "/sys", description = "Root of sysfs (default: ${DEFAULT-VALUE}).")
-    Path sysfsRoot;
-
-    @Option(names = "--nvml-library", description = "NVML library to load instead of libnvidia-ml.so.1.")
-    String nvmlLibrary;
-
     @Override
     public Integer call() throws Exception {
         InventoryDocument doc;
-        var plan = simulation.faultPlan();
-        try (NodeAgent agent = simulation.preset != null
-                ? NodeAgent.simulated(name != null ? name : "sim-node", ServerPresets.get(simulation.preset), plan, 1, false)
-                : NodeAgent.real(name, nvmlLibrary != null ? NvmlLoader.load(nvmlLibrary) : NvmlLoader.system(),
-                sysfsRoot)) {
+        try (NodeAgent agent = node.open()) {
             doc = agent.inventory(true);
         }
         var out = spec.commandLine().getOut();

@@ -79,38 +79,9 @@ public record SpecRef(String value, String source, NodeSpec spec) {
         return String.join(", ", BuiltinSpecs.names());
     }
 
-    /** The built-in name within two edits of {@code value}, if one is that close. */
+    /** The built-in name close to a misspelt {@code value}, if one is that close. */
     static Optional<String> suggestBuiltIn(String value) {
-        String v = value.toLowerCase(Locale.ROOT);
-        String best = null;
-        int bestDistance = 3;
-        for (String name : BuiltinSpecs.names()) {
-            int d = distance(v, name);
-            if (d < bestDistance) {
-                best = name;
-                bestDistance = d;
-            }
-        }
-        return Optional.ofNullable(best);
-    }
-
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
+        return BuiltinSpecs.suggest(value.toLowerCase(Locale.ROOT));
     }
 
     @Override

@@ -76,4 +76,9 @@ public final class BuiltinSpecs {
             }
         }
     }
+
+    /** The built-in name closest to a misspelt one ({@code hgx-h10} -> {@code hgx-h100}), if any is close. */
+    public static Optional<String> suggest(String name) {
+        return Suggestions.closest(name, names());
+    }
 }

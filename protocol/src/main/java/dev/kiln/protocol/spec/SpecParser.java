@@ -515,7 +515,7 @@ final class SpecParser {
             String key = k.getValue();
             String fp = join(path, key);
             if (!allowed.contains(key)) {
-                Optional<String> meant = CheckIds.Suggest.closest(key, allowed);
+                Optional<String> meant = Suggestions.closest(key, allowed);
                 error(line(k), fp, "unknown field '" + fp + "'" + meant.map(s -> " (did you mean '" + s + "'?)")
                         .orElse("") + "; expected one of " + String.join(", ", allowed));
                 // A misspelt field is not also "not set".
