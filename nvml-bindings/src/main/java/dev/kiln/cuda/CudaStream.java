@@ -1,0 +1,42 @@
+package dev.kiln.cuda;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
+
+/** A stream from {@code cuStreamCreate} (flags 0), destroyed by {@link #close()}. */
+public final class CudaStream implements AutoCloseable {
+    private final CudaCalls calls;
+    private final Pointer handle;
+    private boolean closed;
+
+    private CudaStream(CudaCalls calls, Pointer handle) {
+        this.calls = calls;
+        this.handle = handle;
+    }
+
+    static CudaStream create(CudaCalls calls) {
+        PointerByReference p = new PointerByReference();
+        calls.check("cuStreamCreate", calls.lib().cuStreamCreate(p, 0));
+        return new CudaStream(calls, p.getValue());
+    }
+
+    Pointer handle() {
+        if (closed) {
+            throw new IllegalStateException("stream is destroyed");
+        }
+        return handle;
+    }
+
+    /** Waits for the stream; a launch failure in it surfaces here as a {@link CudaException}. */
+    public void synchronize() {
+        calls.check("cuStreamSynchronize", calls.lib().cuStreamSynchronize(handle()));
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            calls.check("cuStreamDestroy_v2", calls.lib().cuStreamDestroy_v2(handle));
+        }
+    }
+}
