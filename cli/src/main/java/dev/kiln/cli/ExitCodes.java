@@ -18,7 +18,7 @@ import java.util.Map;
  *   <li>{@value #CHECK_FAILED}: every node answered, and at least one reported a problem.
  *       {@code kiln check}: a node's verdict is FAIL, or ERROR (a check could not run, which is never
  *       taken for a pass); WARN alone is printed but exits {@value #OK}. {@code kiln inventory}: a GPU whose
- *       {@code state} is not {@code ok} ({@code lost}, {@code reset_required}); degraded links and missing
+ *       {@code state} is not {@code ok} ({@code lost}, {@code reset_required}, {@code unreachable}); degraded links and missing
  *       GPUs are listed there but judged by {@code kiln check}. {@code kiln inventory --diff}: any property
  *       differs between nodes that share a spec, or from the spec. {@code status} and {@code inventory}: NVML
  *       unavailable on a node running in {@code real} mode. {@code kiln spec capture}: NVML unavailable on

@@ -102,7 +102,8 @@ public final class NvmlSession implements AutoCloseable {
             } catch (GpuUnavailableException e) {
                 out.add(GpuSnapshot.unreachable(i, e.state(), ReadError.of("handle", e)));
             } catch (NvmlException e) {
-                out.add(GpuSnapshot.unreachable(i, GpuState.OK, ReadError.of("handle", e)));
+                // Counted but not openable is a finding (power, IRQ, permission), never a healthy GPU.
+                out.add(GpuSnapshot.unreachable(i, GpuState.UNREACHABLE, ReadError.of("handle", e)));
             }
         }
         return List.copyOf(out);

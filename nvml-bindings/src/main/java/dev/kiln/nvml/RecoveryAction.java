@@ -7,7 +7,7 @@ package dev.kiln.nvml;
  */
 public enum RecoveryAction {
     NONE(0, "none", "none"),
-    GPU_RESET(1, "gpu_reset", "reset the GPU (nvidia-smi -r) once its work is stopped"),
+    GPU_RESET(1, "gpu_reset", "reset the GPU once its work and NVML clients (kiln-agent too) are stopped: nvidia-smi -r -i <bus id>"),
     NODE_REBOOT(2, "node_reboot", "reboot the node"),
     DRAIN_P2P(3, "drain_p2p", "stop peer-to-peer (NVLink/PCIe P2P) work on this GPU"),
     DRAIN_AND_RESET(4, "drain_and_reset", "drain the GPU's work, then reset the GPU"),

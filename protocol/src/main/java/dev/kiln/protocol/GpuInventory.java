@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * One GPU. {@code index} is the NVML index; {@code state} is {@code ok}, {@code lost} or
- * {@code reset_required} (then {@code recommendedAction} says what to do, and identity fields
+ * {@code reset_required} or {@code unreachable} (then {@code recommendedAction} says what to do, and identity fields
  * may come from the last successful read). Null means "not supported on this GPU/driver".
  * {@code recoveryAction} is the driver's own recommendation (NVML field 230): {@code none},
  * {@code gpu_reset}, {@code node_reboot}, {@code drain_p2p}, {@code drain_and_reset},
@@ -57,6 +57,8 @@ public record GpuInventory(
     public static final String STATE_OK = "ok";
     public static final String STATE_LOST = "lost";
     public static final String STATE_RESET_REQUIRED = "reset_required";
+    /** NVML counts the GPU but cannot open it (insufficient power, IRQ issue, ...); the errors say why. */
+    public static final String STATE_UNREACHABLE = "unreachable";
 
     /** IDs as hex strings the way nvidia-smi prints them, e.g. {@code 0x233010DE}. */
     public record Pci(String busId, int domain, int bus, int device, String deviceId, String subsystemId) {

@@ -67,6 +67,10 @@ final class GpuIdentityChecks {
     }
 
     static final class Model extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("name");
+        }
+
         public String id() {
             return "gpu.model";
         }
@@ -89,6 +93,10 @@ final class GpuIdentityChecks {
     }
 
     static final class Memory extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("memory");
+        }
+
         public String id() {
             return "gpu.memory";
         }
@@ -115,6 +123,10 @@ final class GpuIdentityChecks {
     }
 
     static final class Vbios extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("vbiosVersion");
+        }
+
         public String id() {
             return "gpu.vbios";
         }
@@ -148,7 +160,7 @@ final class GpuIdentityChecks {
         }
 
         public String description() {
-            return "no GPU has fallen off the bus or needs a reset";
+            return "no GPU has fallen off the bus, needs a reset, or cannot be opened by NVML";
         }
 
         public List<CheckResult> run(CheckContext ctx) {
@@ -174,6 +186,10 @@ final class GpuIdentityChecks {
     }
 
     static final class Recovery extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("recoveryAction");
+        }
+
         public String id() {
             return "gpu.recovery.action";
         }

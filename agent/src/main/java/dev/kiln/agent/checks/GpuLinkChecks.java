@@ -13,6 +13,10 @@ final class GpuLinkChecks {
     }
 
     static final class Pcie extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("pcie", "clocks", "utilization");
+        }
+
         public String id() {
             return "gpu.pcie.link";
         }
@@ -63,6 +67,10 @@ final class GpuLinkChecks {
     }
 
     static final class NvLinks extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("nvlinks");
+        }
+
         public String id() {
             return "gpu.nvlink.links";
         }

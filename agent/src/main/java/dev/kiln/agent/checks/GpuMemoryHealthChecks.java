@@ -14,6 +14,10 @@ final class GpuMemoryHealthChecks {
     }
 
     static final class EccMode extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("ecc");
+        }
+
         public String id() {
             return "gpu.ecc.mode";
         }
@@ -54,6 +58,10 @@ final class GpuMemoryHealthChecks {
     }
 
     static final class EccUncorrectable extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("ecc");
+        }
+
         public String id() {
             return "gpu.ecc.uncorrectable";
         }
@@ -80,13 +88,17 @@ final class GpuMemoryHealthChecks {
             if (now > limit) {
                 return Results.gpu(id(), CheckStatus.FAIL, g, observed, "<= " + limit,
                         Results.name(g) + " had " + now + " uncorrectable ECC error(s) since the driver loaded",
-                        actionFor(g, "reset the GPU (nvidia-smi -r); RMA " + Results.name(g) + " if errors recur"));
+                        actionFor(g, reset(g) + "; RMA " + Results.name(g) + " if errors recur"));
             }
             return Results.gpu(id(), CheckStatus.PASS, g, observed, "<= " + limit, observed, null);
         }
     }
 
     static final class RemapPending extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("remappedRows");
+        }
+
         public String id() {
             return "gpu.remap.pending";
         }
@@ -107,13 +119,17 @@ final class GpuMemoryHealthChecks {
             if (g.remappedRows().pending()) {
                 return Results.gpu(id(), CheckStatus.FAIL, g, observed, "no remap pending",
                         Results.name(g) + " has a row remap pending",
-                        actionFor(g, "reset the GPU (nvidia-smi -r) to apply the remap"));
+                        actionFor(g, reset(g) + " to apply the remap"));
             }
             return Results.gpu(id(), CheckStatus.PASS, g, observed, "no remap pending", observed, null);
         }
     }
 
     static final class RemapFailure extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("remappedRows");
+        }
+
         public String id() {
             return "gpu.remap.failure";
         }
@@ -150,6 +166,12 @@ final class GpuMemoryHealthChecks {
         return ctx.inventory().nvml().missingSymbols().contains("nvmlDeviceGetRemappedRows")
                 ? "the driver does not export nvmlDeviceGetRemappedRows (driver.version reports it)"
                 : Results.name(g) + " does not support row remapping";
+    }
+
+    /** A reset of this GPU only; NVML clients such as kiln-agent must let go of it first. */
+    static String reset(GpuInventory g) {
+        return "reset the GPU (stop kiln-agent and other NVML clients, then nvidia-smi -r -i "
+                + (g.pci() != null ? g.pci().busId() : String.valueOf(g.index())) + ")";
     }
 
     /** NVML's own recommendation, when the driver gives one, comes first. */

@@ -14,6 +14,10 @@ final class GpuOperatingChecks {
     }
 
     static final class Thermal extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("temperatures");
+        }
+
         public String id() {
             return "gpu.thermal";
         }
@@ -53,6 +57,10 @@ final class GpuOperatingChecks {
     }
 
     static final class ClockEvents extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("clocks");
+        }
+
         private static final Set<String> FAIL = Set.of("hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown");
         private static final Set<String> WARN = Set.of("sw_thermal_slowdown", "sw_power_cap");
 
@@ -69,6 +77,11 @@ final class GpuOperatingChecks {
         }
 
         CheckResult judge(GpuInventory g, CheckContext ctx) {
+            List<String> missing = ctx.inventory().nvml().missingSymbols();
+            if (missing.contains("nvmlDeviceGetCurrentClocksEventReasons")
+                    && missing.contains("nvmlDeviceGetCurrentClocksThrottleReasons")) {
+                return Results.skipGpu(id(), g, "the driver exports no clock-event-reasons query (driver.version reports it)");
+            }
             List<String> reasons = g.clockEventReasons();
             List<String> bad = reasons.stream().filter(FAIL::contains).toList();
             List<String> warn = reasons.stream().filter(WARN::contains).toList();
@@ -90,6 +103,10 @@ final class GpuOperatingChecks {
     }
 
     static final class PowerLimit extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("power");
+        }
+
         public String id() {
             return "gpu.power.limit";
         }
@@ -125,6 +142,10 @@ final class GpuOperatingChecks {
     }
 
     static final class Persistence extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("persistenceMode");
+        }
+
         public String id() {
             return "gpu.persistence";
         }
@@ -150,6 +171,10 @@ final class GpuOperatingChecks {
     }
 
     static final class Mig extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("migMode");
+        }
+
         public String id() {
             return "gpu.mig";
         }
@@ -184,6 +209,10 @@ final class GpuOperatingChecks {
     }
 
     static final class Processes extends PerGpuCheck {
+        java.util.Set<String> readings() {
+            return java.util.Set.of("computeProcesses");
+        }
+
         public String id() {
             return "gpu.processes";
         }

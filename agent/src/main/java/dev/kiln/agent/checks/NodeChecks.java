@@ -80,7 +80,8 @@ final class NodeChecks {
             NodeSpec.XidPolicy policy = ctx.spec().thresholds().xid();
             List<GpuEvent> recent = policy.windowMinutes() == null ? events.thisBoot()
                     : events.since(ctx.now().minus(Duration.ofMinutes(policy.windowMinutes())));
-            String window = policy.windowMinutes() == null ? "this boot" : "the last " + policy.windowMinutes() + " min";
+            String window = (policy.windowMinutes() == null ? "this boot" : "the last " + policy.windowMinutes() + " min")
+                    + events.coverage().map(c -> " (" + c + ")").orElse("");
             Map<Integer, List<GpuEvent>> byGpu = new TreeMap<>();
             for (GpuEvent e : recent) {
                 CheckStatus s = severity(e, policy);
@@ -101,9 +102,11 @@ final class NodeChecks {
                 }
                 GpuEvent last = list.get(list.size() - 1);
                 String observed = list.stream().map(XidRecent::label).distinct().toList().toString();
-                out.add(new CheckResult(id(), worst, gpuRef(ctx, entry.getKey(), last), null, observed, "none in " + window,
-                        "GPU " + entry.getKey() + ": " + list.size() + " fault event(s) in " + window + ", last: "
-                                + last.description(), action(list), 0));
+                boolean nodeWide = entry.getKey() < 0; // NVML reported it without naming a GPU
+                out.add(new CheckResult(id(), worst, nodeWide ? null : gpuRef(ctx, entry.getKey(), last),
+                        nodeWide ? "node" : null, observed, "none in " + window,
+                        (nodeWide ? "a GPU" : "GPU " + entry.getKey()) + ": " + list.size() + " fault event(s) in " + window
+                                + ", last: " + last.description(), action(list), 0));
             }
             return out;
         }

@@ -1,5 +1,6 @@
 package dev.kiln.agent.checks;
 
+import dev.kiln.protocol.ErrorEntry;
 import dev.kiln.protocol.GpuInventory;
 import dev.kiln.protocol.check.CheckResult;
 import dev.kiln.protocol.spec.NodeSpec;
@@ -18,6 +19,13 @@ abstract class PerGpuCheck implements Check {
     abstract String missingSpecField(NodeSpec spec);
 
     abstract CheckResult judge(GpuInventory gpu, CheckContext context);
+
+    /**
+     * The GPU readings (as named in the inventory's {@code errors[].field}) this check judges. When
+     * one of them could not be read on a GPU, that GPU's result is ERROR with NVML's message: an
+     * unreadable value must never look like "not supported" or a pass.
+     */
+    abstract java.util.Set<String> readings();
 
     @Override
     public List<CheckResult> run(CheckContext ctx) {
@@ -40,10 +48,24 @@ abstract class PerGpuCheck implements Check {
             if (!GpuInventory.STATE_OK.equals(g.state())) {
                 out.add(Results.skipGpu(id(), g, "GPU is " + g.state() + " (gpu.lost reports it)"));
             } else {
-                out.add(judge(g, ctx));
+                ErrorEntry unreadable = unreadable(ctx, g);
+                out.add(unreadable != null
+                        ? Results.errorGpu(id(), g, "could not read " + unreadable.field() + " of " + Results.name(g)
+                        + ": " + unreadable.message())
+                        : judge(g, ctx));
             }
         }
         return out;
+    }
+
+    private ErrorEntry unreadable(CheckContext ctx, GpuInventory g) {
+        for (ErrorEntry e : ctx.inventory().errors()) {
+            if ("gpu".equals(e.component()) && e.gpuIndex() != null && e.gpuIndex() == g.index()
+                    && readings().contains(e.field())) {
+                return e;
+            }
+        }
+        return null;
     }
 
     static NodeSpec.GpuSpec gpuSpec(NodeSpec spec) {

@@ -18,6 +18,14 @@ public interface RecentEvents {
     /** Events at or after {@code since} (any boot), oldest first. */
     List<GpuEvent> since(Instant since);
 
+    /**
+     * What the log covers, e.g. "watched since 2026-11-27T01:54:11Z", so a PASS never claims more than
+     * was seen: NVML only delivers events raised after the watcher registered.
+     */
+    default java.util.Optional<String> coverage() {
+        return java.util.Optional.empty();
+    }
+
     RecentEvents NONE = new RecentEvents() {
         public boolean watching() {
             return false;

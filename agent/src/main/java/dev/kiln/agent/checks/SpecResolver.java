@@ -12,6 +12,19 @@ public final class SpecResolver {
     private SpecResolver() {
     }
 
+    /**
+     * A built-in spec by name only. This is what the HTTP API uses: a remote caller must never make
+     * the agent (often root) open a path of its choosing; clients send other specs inline.
+     */
+    public static NodeSpec builtin(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("no spec given: send one inline ('spec') or name a built-in spec "
+                    + BuiltinSpecs.names());
+        }
+        return BuiltinSpecs.find(name).orElseThrow(() -> new IllegalArgumentException("no built-in spec named '"
+                + name + "'; built-in specs: " + BuiltinSpecs.names() + "; send other specs inline ('spec')"));
+    }
+
     public static NodeSpec resolve(String nameOrPath) {
         if (nameOrPath == null || nameOrPath.isBlank()) {
             throw new IllegalArgumentException("no spec given; name a built-in spec " + BuiltinSpecs.names()

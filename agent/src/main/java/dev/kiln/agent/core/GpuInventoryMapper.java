@@ -71,6 +71,10 @@ public final class GpuInventoryMapper {
 
     /** What to do: the state's action for a lost GPU, else the driver's own recovery recommendation, else null. */
     static String recommendedAction(GpuSnapshot s) {
+        if (s.state() == GpuState.UNREACHABLE && s.errors().stream()
+                .anyMatch(e -> e.result() == dev.kiln.nvml.NvmlReturn.ERROR_INSUFFICIENT_POWER)) {
+            return "NVML reports insufficient power: connect the GPU's auxiliary power cables and check the PSU";
+        }
         if (s.state() != GpuState.OK) {
             return s.state().recommendedAction();
         }
@@ -87,6 +91,7 @@ public final class GpuInventoryMapper {
             case OK -> GpuInventory.STATE_OK;
             case LOST -> GpuInventory.STATE_LOST;
             case RESET_REQUIRED -> GpuInventory.STATE_RESET_REQUIRED;
+            case UNREACHABLE -> GpuInventory.STATE_UNREACHABLE;
         };
     }
 

@@ -100,6 +100,9 @@ public final class GpuProbe implements AutoCloseable {
             count = s.get().deviceCount();
         } catch (NvmlException e) {
             errors.add(new ErrorEntry("nvml", null, "deviceCount", e.result().name(), e.getMessage()));
+            // NVML answered init but not the count: zero GPUs must not read as "available, 0 GPUs".
+            status = new NvmlStatus(false, "NVML could not count GPUs: " + e.getMessage(), status.library(),
+                    status.driverVersion(), status.nvmlVersion(), status.cudaDriverVersion(), status.missingSymbols());
         }
         return new GpuSummary(status, count, List.copyOf(errors));
     }

@@ -16,6 +16,7 @@ public final class Memoized<T> implements Supplier<T> {
     private final LongSupplier clock;
     private T value;
     private long readAt;
+    private long readStartedAt;
     private boolean valid;
 
     public Memoized(Supplier<T> source, Duration ttl) {
@@ -32,11 +33,31 @@ public final class Memoized<T> implements Supplier<T> {
     public synchronized T get() {
         long now = clock.getAsLong();
         if (!valid || now - readAt >= ttlNanos) {
-            value = source.get();
-            readAt = clock.getAsLong();
-            valid = true;
+            refresh(now);
         }
         return value;
+    }
+
+    /**
+     * A value read after this call began. Callers that arrive while a read runs wait for it and then
+     * read once more (that read started before they arrived); callers that arrive after a read started
+     * share it. So N concurrent fresh requests cost at most two reads, never N.
+     */
+    public T getFresh() {
+        long asked = clock.getAsLong();
+        synchronized (this) {
+            if (!valid || readStartedAt < asked) {
+                refresh(clock.getAsLong());
+            }
+            return value;
+        }
+    }
+
+    private void refresh(long startedAt) {
+        value = source.get();
+        readStartedAt = startedAt;
+        readAt = clock.getAsLong();
+        valid = true;
     }
 
     /** The next {@link #get()} reads the source again. */

@@ -187,8 +187,23 @@ public final class EventLog {
         ArrayDeque<Entry> ring = rings.computeIfAbsent(key(e), k -> new ArrayDeque<>());
         ring.addLast(new Entry(seq++, e));
         while (ring.size() > perGpu) {
-            ring.removeFirst();
+            evictOne(ring);
         }
+    }
+
+    /**
+     * Drops the oldest informational event, so a burst of application Xids (13, 31, 43) cannot push a
+     * hardware fault (79, 48) out of the ring; only a ring full of faults drops its oldest fault.
+     */
+    private static void evictOne(ArrayDeque<Entry> ring) {
+        for (var it = ring.iterator(); it.hasNext(); ) {
+            GpuEvent e = it.next().event();
+            if (!"fail".equals(e.severity()) && !"warn".equals(e.severity())) {
+                it.remove();
+                return;
+            }
+        }
+        ring.removeFirst();
     }
 
     /** A GPU is its UUID where known (indices shift when a GPU goes missing), else its index. */

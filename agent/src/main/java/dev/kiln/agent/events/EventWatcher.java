@@ -106,7 +106,9 @@ public final class EventWatcher implements AutoCloseable {
             watching = false;
             reason = subscription.reason().orElse("NVML event subscription is not active");
             closeNvml();
-            nextAttempt = Instant.MAX; // a capability, not a transient failure
+            // Usually a capability, but "no GPU yet" or "every registration failed" can be transient
+            // (driver still loading, a GPU lost): retry at the normal pace rather than never.
+            nextAttempt = clock.instant().plus(RETRY);
             return;
         }
         watching = true;
@@ -150,7 +152,14 @@ public final class EventWatcher implements AutoCloseable {
             }
             lastPollProblem = null;
         } catch (GpuUnavailableException e) {
+            // NVML does not say which GPU: record a node-wide fault (never "no events"), then
+            // re-open the subscription so registration names the lost GPU and re-arms the others.
+            if (lastPollProblem == null || !lastPollProblem.startsWith("NVML event wait reports")) {
+                batch.add(new GpuEvent(clock.instant(), log.bootId(), -1, null, null, "gpu_unavailable", null, "fail",
+                        "NVML event wait reported " + e.result() + ": a GPU is unavailable (which one: see gpu.lost)"));
+            }
             notePollProblem("NVML event wait reports a GPU unavailable: " + e.getMessage());
+            closeSubscriptionForRetry();
         } catch (NvmlException | IllegalStateException e) {
             notePollProblem("NVML event wait failed: " + e.getMessage());
         }
@@ -163,6 +172,12 @@ public final class EventWatcher implements AutoCloseable {
             LOG.warning(() -> name + ": " + problem);
         }
         lastPollProblem = problem;
+    }
+
+    /** Drops the subscription after a GPU went away; the next drain opens a fresh one. */
+    private void closeSubscriptionForRetry() {
+        closeNvml();
+        nextAttempt = clock.instant().plus(Duration.ofSeconds(1));
     }
 
     private void closeNvml() {

@@ -176,6 +176,43 @@ class EveryCheckTest {
         }
     }
 
+    static List<String> perGpuIds() {
+        return CheckRegistry.builtIn().all().stream().filter(c -> c instanceof PerGpuCheck).map(Check::id).toList();
+    }
+
+    /** A reading NVML failed to give (not "not supported") makes that GPU's result ERROR, never PASS or SKIP. */
+    @ParameterizedTest(name = "{0}: an unreadable reading is an ERROR on that GPU only")
+    @MethodSource("perGpuIds")
+    void anUnreadableReadingIsAnErrorForThatGpu(String id) {
+        PerGpuCheck check = (PerGpuCheck) CheckRegistry.builtIn().find(id).orElseThrow();
+        String field = check.readings().iterator().next();
+        java.util.List<dev.kiln.protocol.ErrorEntry> errors = new java.util.ArrayList<>(healthy.errors());
+        errors.add(new dev.kiln.protocol.ErrorEntry("gpu", 5, field, "ERROR_UNKNOWN",
+                "nvmlDeviceGetSomething failed: ERROR_UNKNOWN (999)"));
+        InventoryDocument broken = new InventoryDocument(healthy.schemaVersion(), healthy.kind(), healthy.collectedAt(),
+                healthy.node(), healthy.host(), healthy.nvml(), healthy.gpus(), healthy.infiniband(), errors);
+        CheckReport r = run(id, new Setup(broken, spec, CheckHarness.events()));
+        assertThat(r.results()).filteredOn(x -> x.gpu() != null && x.gpu().index() == 5).singleElement().satisfies(x -> {
+            assertThat(x.status()).isEqualTo(CheckStatus.ERROR);
+            assertThat(x.message()).contains("could not read " + field).contains("ERROR_UNKNOWN");
+        });
+        assertThat(r.results()).filteredOn(x -> x.gpu() != null && x.gpu().index() != 5)
+                .allMatch(x -> x.status() == CheckStatus.PASS);
+        assertThat(r.verdict()).isEqualTo(CheckStatus.ERROR);
+    }
+
+    @Test
+    void aNodeWideGpuUnavailableEventFailsTheXidCheckWithoutNamingAGpu() {
+        dev.kiln.protocol.event.GpuEvent lost = new dev.kiln.protocol.event.GpuEvent(CheckHarness.NOW.minusSeconds(5),
+                "boot-now", -1, null, null, "gpu_unavailable", null, "fail", "NVML event wait reported ERROR_GPU_IS_LOST");
+        CheckReport r = CheckHarness.run(healthy, spec, CheckHarness.events(lost), "gpu.xid.recent");
+        assertThat(r.results()).singleElement().satisfies(x -> {
+            assertThat(x.status()).isEqualTo(CheckStatus.FAIL);
+            assertThat(x.gpu()).isNull();
+            assertThat(x.subject()).isEqualTo("node");
+        });
+    }
+
     @Test
     void pcieGenerationBelowSpecIsAFailureWhenTheGpuIsBusy() {
         InventoryDocument inv = CheckHarness.inventory(H100, new Fault.PcieDowntrained(0, Optional.of(3), Optional.empty()),

@@ -120,4 +120,52 @@ class MemoizedTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    @Test
+    void freshReadsAgainOnlyWhenTheLastReadStartedBeforeTheRequest() {
+        Memoized<Integer> m = memo(Duration.ofHours(1));
+        assertThat(m.get()).isEqualTo(1);
+        nanos.addAndGet(1);
+        assertThat(m.getFresh()).as("the cached read started before this request").isEqualTo(2);
+        assertThat(m.getFresh()).as("no time passed: that read did not start before this request").isEqualTo(2);
+        nanos.addAndGet(1);
+        assertThat(m.getFresh()).isEqualTo(3);
+        assertThat(m.get()).isEqualTo(3);
+    }
+
+    @Test
+    void concurrentFreshRequestsShareReads() throws Exception {
+        AtomicInteger reads = new AtomicInteger();
+        Memoized<Integer> m = new Memoized<>(() -> {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return reads.incrementAndGet();
+        }, Duration.ofHours(1));
+        m.get();
+        int n = 64;
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        java.util.concurrent.ConcurrentLinkedQueue<Integer> seen = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        for (int i = 0; i < n; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                    seen.add(m.getFresh());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        go.countDown();
+        for (Thread t : threads) {
+            t.join(10_000);
+        }
+        assertThat(seen).hasSize(n).allMatch(v -> v > 1);
+        assertThat(reads.get()).as("64 simultaneous fresh requests after one read").isBetween(2, 3);
+    }
 }

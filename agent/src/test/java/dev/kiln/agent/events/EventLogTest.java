@@ -53,6 +53,20 @@ class EventLogTest {
     }
 
     @Test
+    void aBurstOfApplicationXidsNeverPushesOutAHardwareFault() {
+        EventLog log = EventLog.inMemory("b1", 8);
+        log.record(xid(0, 79, 0, "b1"));
+        List<GpuEvent> burst = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            burst.add(xid(0, 13, i + 1, "b1"));
+        }
+        log.recordAll(burst);
+        assertThat(log.all()).hasSize(8).extracting(GpuEvent::code).contains(79L);
+        assertThat(log.all()).filteredOn(e -> e.code() == 13L).extracting(GpuEvent::time)
+                .as("the newest informational events are kept").last().isEqualTo(T0.plusSeconds(300));
+    }
+
+    @Test
     void aGpuWithoutUuidIsKeyedByIndex() {
         EventLog log = EventLog.inMemory("b1", 1);
         log.record(new GpuEvent(T0, "b1", 3, null, null, "xid", 79L, "fail", "Xid 79"));

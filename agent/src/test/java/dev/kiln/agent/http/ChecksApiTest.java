@@ -113,6 +113,19 @@ class ChecksApiTest {
     }
 
     @Test
+    void aSpecNameIsNeverOpenedAsAPathOnTheNode() throws Exception {
+        java.nio.file.Path secret = java.nio.file.Files.createTempFile("kiln-secret", ".yaml");
+        java.nio.file.Files.writeString(secret, "root:$6$saltsalt$hash:19000:0:99999:7:::\n");
+        try {
+            HttpResponse<String> r = post("{\"specName\":\"" + secret + "\"}", TOKEN);
+            assertThat(r.statusCode()).isEqualTo(400);
+            assertThat(r.body()).doesNotContain("saltsalt").contains("inline");
+        } finally {
+            java.nio.file.Files.deleteIfExists(secret);
+        }
+    }
+
+    @Test
     void anOversizedBodyIs413() throws Exception {
         HttpResponse<String> r = post("{\"specName\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}", TOKEN);
         assertThat(r.statusCode()).isEqualTo(413);
