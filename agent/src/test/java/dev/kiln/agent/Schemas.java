@@ -19,6 +19,7 @@ public final class Schemas {
     public static final JsonSchema NODE = load("node.schema.json");
     public static final JsonSchema EVENTS = load("events.schema.json");
     public static final JsonSchema CHECKS = load("checks.schema.json");
+    public static final JsonSchema JOB = load("job.schema.json");
 
     private Schemas() {
     }

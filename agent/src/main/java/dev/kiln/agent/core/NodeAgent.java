@@ -1,5 +1,6 @@
 package dev.kiln.agent.core;
 
+import dev.kiln.agent.burnin.JobManager;
 import dev.kiln.agent.checks.Check;
 import dev.kiln.agent.checks.CheckContext;
 import dev.kiln.agent.checks.CheckRunner;
@@ -58,6 +59,7 @@ public final class NodeAgent implements AutoCloseable {
     private final SimulatedServer simulatedServer;
     private final EventLog eventLog;
     private final EventWatcher eventWatcher;   // null when events are not watched
+    private final JobManager jobs;
 
     /** An agent that watches GPU events, keeping them in memory. */
     public NodeAgent(String name, String mode, String simulatorPreset, HostProbe hostProbe, GpuProbe gpuProbe,
@@ -88,6 +90,9 @@ public final class NodeAgent implements AutoCloseable {
         this.eventLog = events.openLog(bootId);
         this.eventWatcher = events.watch() ? EventWatcher.start(name, gpuProbe.nvmlBinding().orElse(null),
                 gpuProbe.unavailableReason(), eventLog, clock, events.poller()) : null;
+        this.jobs = new JobManager(name, events.stateDir(), simulatedServer != null
+                ? JobManager.Backend.simulated(simulatorPreset, simulatedServer.faults()) : JobManager.Backend.cuda(),
+                () -> inventory(true));
     }
 
     /** An agent on this machine's real hardware, keeping GPU events in memory (one-shot commands). */
@@ -143,15 +148,13 @@ public final class NodeAgent implements AutoCloseable {
 
     /** The full inventory; {@code fresh} bypasses the reading lifetimes. */
     public InventoryDocument inventory(boolean fresh) {
+        // Fresh means "read after this request arrived": concurrent fresh requests share those reads.
+        HostProbe.HostReading h = fresh ? host.getFresh() : host.get();
+        GpuProbe.GpuReading g = fresh ? gpus.getFresh() : gpus.get();
+        InfinibandProbe.IbReading i = fresh ? ib.getFresh() : ib.get();
         if (fresh) {
-            host.invalidate();
-            gpus.invalidate();
             gpuSummary.invalidate();
-            ib.invalidate();
         }
-        HostProbe.HostReading h = host.get();
-        GpuProbe.GpuReading g = gpus.get();
-        InfinibandProbe.IbReading i = ib.get();
         List<ErrorEntry> errors = new ArrayList<>(h.errors());
         errors.addAll(g.errors());
         errors.addAll(i.errors());
@@ -184,6 +187,11 @@ public final class NodeAgent implements AutoCloseable {
             public List<GpuEvent> since(Instant since) {
                 catchUpEvents();
                 return eventLog.recent(since);
+            }
+
+            public java.util.Optional<String> coverage() {
+                return java.util.Optional.of("watched since " + startedAt
+                        + (eventLog.file().isPresent() ? ", with events saved by earlier runs" : ""));
             }
         };
     }
@@ -242,8 +250,14 @@ public final class NodeAgent implements AutoCloseable {
 
     private static final CheckRunner CHECKS = CheckRunner.standard();
 
+    /** This node's burn-in jobs ({@code /v1/jobs}); they run in a supervised child process. */
+    public JobManager jobs() {
+        return jobs;
+    }
+
     @Override
     public void close() {
+        jobs.close();
         if (eventWatcher != null) {
             eventWatcher.close();
         }

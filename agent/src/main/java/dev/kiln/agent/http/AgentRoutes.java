@@ -26,7 +26,10 @@ public final class AgentRoutes {
     private static final Logger LOG = Logger.getLogger(AgentRoutes.class.getName());
     private static final String JSON = "application/json";
     private static final java.util.Map<String, String> ALLOWED = java.util.Map.of(
-            "/v1/node", "GET", "/v1/inventory", "GET", "/v1/checks", "POST", "/v1/events", "GET");
+            "/v1/node", "GET", "/v1/inventory", "GET", "/v1/checks", "POST", "/v1/events", "GET",
+            "/v1/jobs", "GET, POST");
+    private static final java.util.regex.Pattern JOB = java.util.regex.Pattern.compile("/v1/jobs/[^/]+");
+    private static final java.util.regex.Pattern JOB_EVENTS = java.util.regex.Pattern.compile("/v1/jobs/[^/]+/events");
     /** Largest request body accepted (a spec is a few KiB). */
     static final long MAX_BODY_BYTES = 1024 * 1024;
 
@@ -47,6 +50,7 @@ public final class AgentRoutes {
         router.get("/v1/events").handler(r::events).failureHandler(r::failure);
         router.post("/v1/checks").handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
                 .handler(r::checks).failureHandler(r::failure);
+        JobRoutes.mount(router, agent, r::failure);
         router.route("/v1/*").handler(r::notFound).failureHandler(r::failure);
     }
 
@@ -129,7 +133,7 @@ public final class AgentRoutes {
         NodeSpec spec;
         try {
             spec = request.spec() != null ? request.spec()
-                    : SpecResolver.resolve(request.specName() != null ? request.specName() : agent.defaultSpecName());
+                    : SpecResolver.builtin(request.specName() != null ? request.specName() : agent.defaultSpecName());
         } catch (IllegalArgumentException | dev.kiln.protocol.spec.SpecFileException e) {
             error(ctx, 400, "bad_request", e.getMessage());
             return;
@@ -156,12 +160,17 @@ public final class AgentRoutes {
     private void notFound(RoutingContext ctx) {
         HttpServerRequest req = ctx.request();
         String allowed = ALLOWED.get(req.path());
+        if (allowed == null && JOB.matcher(req.path()).matches()) {
+            allowed = "GET, DELETE";
+        } else if (allowed == null && JOB_EVENTS.matcher(req.path()).matches()) {
+            allowed = "GET";
+        }
         if (allowed != null) {
             ctx.response().putHeader(HttpHeaders.ALLOW, allowed);
             error(ctx, 405, "method_not_allowed", req.method() + " is not allowed on " + req.path() + "; use " + allowed);
         } else {
             error(ctx, 404, "not_found", "no such endpoint " + req.method() + " " + req.path()
-                    + "; see GET /v1/node, GET /v1/inventory, GET /v1/events and POST /v1/checks");
+                    + "; see GET /v1/node, GET /v1/inventory, GET /v1/events, POST /v1/checks and /v1/jobs");
         }
     }
 

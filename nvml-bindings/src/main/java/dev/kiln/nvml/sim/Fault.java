@@ -132,4 +132,56 @@ public sealed interface Fault {
             return "recovery-action";
         }
     }
+
+    // --- burn-in faults: they change what a simulated burn-in measures, not what NVML answers ---
+
+    /** Burn-in faults; the simulated burn-in backend acts on them, the simulated NVML ignores them. */
+    sealed interface Burnin extends Fault {
+    }
+
+    /** The GPU computes wrong: the compute test's repeated results differ element-wise. */
+    record BurninWrongResults(int gpu) implements Burnin {
+        public String type() {
+            return "burnin-wrong-results";
+        }
+    }
+
+    /** The memory test finds mismatches at these device addresses. */
+    record BurninMemoryErrors(int gpu, List<Long> addresses) implements Burnin {
+        public BurninMemoryErrors {
+            addresses = List.copyOf(addresses);
+        }
+
+        public String type() {
+            return "burnin-memory-errors";
+        }
+    }
+
+    /** Hardware thermal slowdown starts {@code after} the burn-in worker started (hot GPU, HW_THERMAL_SLOWDOWN). */
+    record BurninThermal(int gpu, Duration after) implements Burnin {
+        public String type() {
+            return "burnin-thermal";
+        }
+    }
+
+    /** Xid {@code code} on the GPU {@code after} the burn-in worker started; 79 also loses the GPU. */
+    record BurninXid(int gpu, int code, Duration after) implements Burnin {
+        public String type() {
+            return "burnin-xid";
+        }
+    }
+
+    /** The burn-in worker process exits abnormally {@code after} it started (as a native crash would). */
+    record WorkerCrash(Duration after) implements Burnin {
+        public String type() {
+            return "worker-crash";
+        }
+    }
+
+    /** The burn-in worker stops heart-beating {@code after} it started and never exits (as a stuck driver call). */
+    record WorkerHang(Duration after) implements Burnin {
+        public String type() {
+            return "worker-hang";
+        }
+    }
 }

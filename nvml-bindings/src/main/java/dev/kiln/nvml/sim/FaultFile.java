@@ -59,7 +59,13 @@ public final class FaultFile {
             Map.entry("wrong-vbios", Set.of("gpu", "version")),
             Map.entry("process-running", Set.of("gpu", "pid", "usedMemoryBytes")),
             Map.entry("xid", Set.of("gpu", "code", "afterSeconds")),
-            Map.entry("recovery-action", Set.of("gpu", "action")));
+            Map.entry("recovery-action", Set.of("gpu", "action")),
+            Map.entry("burnin-wrong-results", Set.of("gpu")),
+            Map.entry("burnin-memory-errors", Set.of("gpu", "addresses")),
+            Map.entry("burnin-thermal", Set.of("gpu", "afterSeconds")),
+            Map.entry("burnin-xid", Set.of("gpu", "code", "afterSeconds")),
+            Map.entry("worker-crash", Set.of("afterSeconds")),
+            Map.entry("worker-hang", Set.of("afterSeconds")));
     private static final Set<String> TYPES = FIELDS.keySet();
 
     private final String source;
@@ -117,7 +123,7 @@ public final class FaultFile {
     private FaultPlan.Rule rule(Node item) {
         Map<String, Node> m = mapping(item, "fault", Set.of("type", "node", "gpu", "count", "generation", "width",
                 "links", "afterReads", "afterSeconds", "symbols", "driverVersion", "version", "pid",
-                "usedMemoryBytes", "code", "action"));
+                "usedMemoryBytes", "code", "action", "addresses"));
         int line = line(item);
         String type = requiredString(m, "type", line);
         if (!TYPES.contains(type)) {
@@ -194,6 +200,18 @@ public final class FaultFile {
                 }
                 yield new Fault.DriverRecoveryAction(gpu(m, line), a);
             }
+            case "burnin-wrong-results" -> new Fault.BurninWrongResults(gpu(m, line));
+            case "burnin-memory-errors" -> {
+                List<Long> addresses = addressList(m, "addresses");
+                if (addresses.isEmpty()) {
+                    throw error(line, "fault 'burnin-memory-errors' needs 'addresses' (device addresses, e.g. [0x7f3a00001000])");
+                }
+                yield new Fault.BurninMemoryErrors(gpu(m, line), addresses);
+            }
+            case "burnin-thermal" -> new Fault.BurninThermal(gpu(m, line), seconds(m));
+            case "burnin-xid" -> new Fault.BurninXid(gpu(m, line), optionalInt(m, "code", 1, 999).orElse(79), seconds(m));
+            case "worker-crash" -> new Fault.WorkerCrash(seconds(m));
+            case "worker-hang" -> new Fault.WorkerHang(seconds(m));
             default -> throw new IllegalStateException(type);
         };
         return new FaultPlan.Rule(nodeName, nodePosition, fault, line);
@@ -315,6 +333,34 @@ public final class FaultFile {
         List<Integer> out = new ArrayList<>();
         for (Node item : seq.getValue()) {
             out.add(parseInt(item, field, min, max));
+        }
+        return out;
+    }
+
+    private Duration seconds(Map<String, Node> m) {
+        return Duration.ofMillis(Math.round(optionalDouble(m, "afterSeconds") * 1000));
+    }
+
+    /** Addresses as hex ({@code 0x7f3a00001000}) or decimal integers, each at least 0. */
+    private List<Long> addressList(Map<String, Node> m, String field) {
+        Node n = m.get(field);
+        if (n == null) {
+            return List.of();
+        }
+        List<Node> items = n instanceof SequenceNode seq ? seq.getValue() : List.of(n);
+        List<Long> out = new ArrayList<>();
+        for (Node item : items) {
+            String v = scalar(item, field).trim();
+            try {
+                long a = v.startsWith("0x") || v.startsWith("0X") ? Long.parseUnsignedLong(v.substring(2), 16)
+                        : Long.parseLong(v);
+                if (a < 0) {
+                    throw new NumberFormatException();
+                }
+                out.add(a);
+            } catch (NumberFormatException e) {
+                throw error(line(item), "field '" + field + "' must hold addresses such as 0x7f3a00001000, got '" + v + "'");
+            }
         }
         return out;
     }

@@ -85,6 +85,13 @@ public final class SimulatedServer {
                     }
                     driver = m.driverVersion().orElse(driver);
                 }
+                case Fault.WorkerCrash c -> {
+                    // Acts on the burn-in worker, not on NVML.
+                }
+                case Fault.WorkerHang h -> {
+                    // Acts on the burn-in worker, not on NVML.
+                }
+                case Fault.Burnin b -> slotIndex(gpuOf(f)); // validated here; the burn-in backend acts on it
                 default -> apply(all.get(slotIndex(gpuOf(f))), f);
             }
         }
@@ -127,6 +134,12 @@ public final class SimulatedServer {
             case Fault.ProcessRunning p -> p.gpu();
             case Fault.Xid x -> x.gpu();
             case Fault.DriverRecoveryAction r -> r.gpu();
+            case Fault.BurninWrongResults b -> b.gpu();
+            case Fault.BurninMemoryErrors b -> b.gpu();
+            case Fault.BurninThermal b -> b.gpu();
+            case Fault.BurninXid b -> b.gpu();
+            case Fault.WorkerCrash c -> throw new IllegalArgumentException("not a GPU fault: " + c);
+            case Fault.WorkerHang h -> throw new IllegalArgumentException("not a GPU fault: " + h);
             case Fault.MissingSymbol m -> throw new IllegalArgumentException("not a GPU fault: " + m);
         };
     }
@@ -221,6 +234,7 @@ public final class SimulatedServer {
             }
             case Fault.GpuMissing gm -> throw new IllegalStateException("handled by the constructor");
             case Fault.MissingSymbol ms -> throw new IllegalStateException("handled by the constructor");
+            case Fault.Burnin b -> throw new IllegalStateException("handled by the constructor");
         }
     }
 

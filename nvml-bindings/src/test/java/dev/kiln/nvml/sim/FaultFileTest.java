@@ -14,6 +14,7 @@ import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -113,8 +114,40 @@ class FaultFileTest {
         // Each rule remembers where it was declared.
         assertThat(plan.rules().get(0).line()).isEqualTo(lineOf(EVERY_TYPE, "type: gpu-missing"));
         assertThat(plan.rules().get(10).line()).isEqualTo(lineOf(EVERY_TYPE, "type: process-running"));
-        assertThat(Fault.class.getPermittedSubclasses()).as("the file covers every Fault type")
+        assertThat(Arrays.stream(Fault.class.getPermittedSubclasses()).filter(c -> c != Fault.Burnin.class))
+                .as("the file covers every NVML Fault type").hasSize(plan.rules().size());
+    }
+
+    @Test
+    void everyBurninTypeParses() {
+        String text = """
+                faults:
+                  - type: burnin-wrong-results
+                    gpu: 3
+                  - type: burnin-memory-errors
+                    gpu: 1
+                    addresses: [0x7f3a00001000, 4096]
+                  - type: burnin-thermal
+                    gpu: 2
+                    afterSeconds: 1.5
+                  - type: burnin-xid
+                    gpu: 4
+                    afterSeconds: 0.5
+                  - type: worker-crash
+                    afterSeconds: 2
+                  - type: worker-hang
+                """;
+        FaultPlan plan = parse(text);
+        assertThat(plan.rules()).extracting(FaultPlan.Rule::fault).containsExactly(new Fault.BurninWrongResults(3),
+                new Fault.BurninMemoryErrors(1, List.of(0x7f3a00001000L, 4096L)),
+                new Fault.BurninThermal(2, Duration.ofMillis(1500)), new Fault.BurninXid(4, 79, Duration.ofMillis(500)),
+                new Fault.WorkerCrash(Duration.ofSeconds(2)), new Fault.WorkerHang(Duration.ZERO));
+        assertThat(plan.rules().get(1).line()).isEqualTo(lineOf(text, "type: burnin-memory-errors"));
+        assertThat(Fault.Burnin.class.getPermittedSubclasses()).as("the text covers every burn-in Fault type")
                 .hasSize(plan.rules().size());
+        assertThatThrownBy(() -> parse("faults:\n  - type: burnin-memory-errors\n    gpu: 1\n    addresses: [zz]\n"))
+                .isInstanceOf(FaultFileException.class)
+                .hasMessage(SOURCE + ":4: field 'addresses' must hold addresses such as 0x7f3a00001000, got 'zz'");
     }
 
     @Test

@@ -202,6 +202,29 @@ class SimulatedFaultsTest {
         }
     }
 
+    /** Burn-in faults act on the simulated burn-in backend (agent module), never on what NVML answers. */
+    @Nested
+    class Burnin {
+        @Test
+        void nvmlAnswersAsForAHealthyServerAndTheGpuSlotIsChecked() {
+            List<Fault> burnin = List.of(new Fault.BurninWrongResults(1),
+                    new Fault.BurninMemoryErrors(2, List.of(0x1000L)), new Fault.BurninThermal(3, Duration.ZERO),
+                    new Fault.BurninXid(4, 79, Duration.ZERO), new Fault.WorkerCrash(Duration.ZERO),
+                    new Fault.WorkerHang(Duration.ZERO));
+            List<GpuSnapshot> faulty = snapshots(new SimulatedServer("node-1", ServerPresets.HGX_H100, burnin));
+            List<GpuSnapshot> healthy = snapshots(new SimulatedServer("node-1", ServerPresets.HGX_H100));
+            assertThat(faulty).hasSize(8);
+            for (int i = 0; i < 8; i++) {
+                assertThat(faulty.get(i).state()).isEqualTo(GpuState.OK);
+                assertThat(faulty.get(i).clocks().eventReasons()).isEqualTo(healthy.get(i).clocks().eventReasons());
+                assertThat(faulty.get(i).uuid()).isEqualTo(healthy.get(i).uuid());
+            }
+            assertThat(Fault.Burnin.class.getPermittedSubclasses()).hasSize(burnin.size());
+            assertThatThrownBy(() -> new SimulatedServer("n", ServerPresets.HGX_H100,
+                    List.of(new Fault.BurninXid(8, 79, Duration.ZERO)))).hasMessageContaining("GPUs 0..7");
+        }
+    }
+
     @Nested
     class ThermalSlowdown {
         @Test

@@ -1,0 +1,620 @@
+package dev.kiln.agent.burnin;
+
+import dev.kiln.nvml.sim.Fault;
+import dev.kiln.protocol.GpuInventory;
+import dev.kiln.protocol.InventoryDocument;
+import dev.kiln.protocol.KilnJson;
+import dev.kiln.protocol.ProtocolVersion;
+import dev.kiln.protocol.burnin.BurninRequest;
+import dev.kiln.protocol.burnin.BurninTestIds;
+import dev.kiln.protocol.burnin.GpuTestResult;
+import dev.kiln.protocol.burnin.JobState;
+import dev.kiln.protocol.burnin.JobStatus;
+import dev.kiln.protocol.burnin.TelemetrySample;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * One node's burn-in jobs: at most one runs at a time, in a supervised child process
+ * ({@link BurninSupervisor}). Jobs are kept in {@code <stateDir>/jobs/<id>.json} (written atomically;
+ * the last {@value #TELEMETRY_KEPT} telemetry samples kept in it) with every worker line in
+ * {@code <id>.jsonl}; a job found RUNNING or QUEUED at start becomes INTERRUPTED. Without a state
+ * directory, jobs live in a temporary directory made when the first job starts. No threads until a job runs.
+ */
+public final class JobManager implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(JobManager.class.getName());
+    public static final int TELEMETRY_KEPT = 256;
+    static final int EVENTS_KEPT = 20_000;
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,80}");
+    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")
+            .withZone(ZoneOffset.UTC);
+    static final long MAX_DURATION_SECONDS = 7 * 24 * 3600;
+
+    /** How the worker is built for this node: a simulated preset and its burn-in faults, or real GPUs. */
+    public record Backend(String kind, String preset, List<Fault> faults) {
+        public Backend {
+            faults = faults == null ? List.of() : faults.stream().filter(f -> f instanceof Fault.Burnin).toList();
+        }
+
+        public static Backend simulated(String preset, List<Fault> faults) {
+            return new Backend(WorkerJob.SIMULATED, preset, faults);
+        }
+
+        public static Backend cuda() {
+            return new Backend(WorkerJob.CUDA, null, List.of());
+        }
+    }
+
+    /** One event of a job, as sent on {@code GET /v1/jobs/{id}/events}: its type and JSON data. */
+    public record JobEvent(long seq, String type, String json) {
+    }
+
+    /** What a subscriber got: the events so far, and whether the job has already ended. */
+    public record Subscription(List<JobEvent> backlog, boolean ended, Runnable cancel) {
+    }
+
+    private final class Job {
+        final String id;
+        final BurninRequest request;
+        final Instant createdAt;
+        JobState state;
+        Instant startedAt;
+        Instant finishedAt;
+        double progress;
+        String current;
+        String reason;
+        final List<GpuTestResult> results = new ArrayList<>();
+        final ArrayDeque<TelemetrySample> telemetry = new ArrayDeque<>();
+        final ArrayDeque<JobEvent> events = new ArrayDeque<>();
+        final List<Listener> listeners = new ArrayList<>();
+        long seq;
+        BurninSupervisor supervisor;
+        BufferedWriter lines;
+        long lastSavedNanos;
+
+        Job(String id, BurninRequest request, Instant createdAt) {
+            this.id = id;
+            this.request = request;
+            this.createdAt = createdAt;
+        }
+
+        JobStatus status() {
+            return new JobStatus(ProtocolVersion.SCHEMA_VERSION, JobStatus.KIND, id, node, request, state, createdAt,
+                    startedAt, finishedAt, progress, current, reason, List.copyOf(results), List.copyOf(telemetry));
+        }
+    }
+
+    private record Listener(Consumer<JobEvent> onEvent, Runnable onEnd) {
+    }
+
+    private final String node;
+    private final Optional<Path> stateDir;
+    private final Backend backend;
+    private final Supplier<InventoryDocument> inventory;
+    private final Map<String, Job> jobs = new LinkedHashMap<>();   // guarded by this
+    private final List<String> notes = new ArrayList<>();
+    private Path dir;                                              // guarded by this; null until needed
+    private Job running;                                           // guarded by this
+
+    /**
+     * @param stateDir  where jobs persist ({@code jobs/} below it); empty: a temporary directory
+     * @param inventory a fresh inventory (GPU identities and their compute processes)
+     */
+    public JobManager(String node, Optional<Path> stateDir, Backend backend, Supplier<InventoryDocument> inventory) {
+        this.node = node;
+        this.stateDir = stateDir;
+        this.backend = backend;
+        this.inventory = inventory;
+        stateDir.ifPresent(d -> load(d.resolve("jobs")));
+    }
+
+    // --- reading ----------------------------------------------------------------------------
+
+    public synchronized List<JobStatus> list() {
+        return jobs.values().stream().map(Job::status).toList();
+    }
+
+    public synchronized Optional<JobStatus> get(String id) {
+        return Optional.ofNullable(jobs.get(id)).map(Job::status);
+    }
+
+    /** Storage notes (jobs in a temporary directory, unreadable job files). */
+    public synchronized List<String> notes() {
+        return List.copyOf(notes);
+    }
+
+    /**
+     * The job's events so far and, unless it has ended, a subscription to the next ones: {@code onEvent}
+     * for each, then {@code onEnd} once. Both are called under the manager's lock, in order; keep them short.
+     */
+    public synchronized Subscription subscribe(String id, Consumer<JobEvent> onEvent, Runnable onEnd) {
+        Job job = find(id);
+        List<JobEvent> backlog = List.copyOf(job.events);
+        if (job.state.terminal()) {
+            return new Subscription(backlog, true, () -> { });
+        }
+        Listener l = new Listener(onEvent, onEnd);
+        job.listeners.add(l);
+        return new Subscription(backlog, false, () -> {
+            synchronized (JobManager.this) {
+                job.listeners.remove(l);
+            }
+        });
+    }
+
+    private Job find(String id) {
+        Job job = id == null || !ID.matcher(id).matches() ? null : jobs.get(id);
+        if (job == null) {
+            throw new JobException(404, "not_found", "no job '" + id + "' on node " + node + "; see GET /v1/jobs");
+        }
+        return job;
+    }
+
+    // --- starting ---------------------------------------------------------------------------
+
+    /** Validates {@code request}, refuses busy GPUs, and starts the worker; the job is RUNNING when this returns. */
+    public JobStatus start(BurninRequest request) {
+        if (request == null) {
+            throw new JobException(400, "bad_request", "request body is missing; send a burn-in request");
+        }
+        if (request.type() != null && !BurninRequest.TYPE.equals(request.type())) {
+            throw new JobException(400, "bad_request", "unknown job type '" + request.type() + "'; expected 'burnin'");
+        }
+        for (String t : request.tests()) {
+            if (!BurninTestIds.DEFAULT_ORDER.contains(t)) {
+                throw new JobException(400, "bad_request", "unknown burn-in test '" + t + "'"
+                        + dev.kiln.protocol.spec.Suggestions.closest(t, BurninTestIds.DEFAULT_ORDER)
+                        .map(c -> " (did you mean '" + c + "'?)").orElse("") + "; known tests: "
+                        + BurninTestIds.DEFAULT_ORDER);
+            }
+        }
+        if (new HashSet<>(request.tests()).size() != request.tests().size()) {
+            throw new JobException(400, "bad_request", "a test is named twice in 'tests': " + request.tests());
+        }
+        if (request.durationSeconds() < 1 || request.durationSeconds() > MAX_DURATION_SECONDS) {
+            throw new JobException(400, "bad_request", "'durationSeconds' must be between 1 and " + MAX_DURATION_SECONDS
+                    + ", got " + request.durationSeconds());
+        }
+        synchronized (this) {
+            if (running != null) {
+                throw busy();
+            }
+        }
+        InventoryDocument inv = inventory.get();
+        Map<Integer, GpuInventory> byIndex = new LinkedHashMap<>();
+        inv.gpus().forEach(g -> byIndex.put(g.index(), g));
+        for (int g : request.gpus()) {
+            if (!byIndex.containsKey(g)) {
+                throw new JobException(400, "bad_request", "no GPU " + g + " on node " + node + "; its GPUs are "
+                        + byIndex.keySet());
+            }
+        }
+        if (new HashSet<>(request.gpus()).size() != request.gpus().size()) {
+            throw new JobException(400, "bad_request", "a GPU is named twice in 'gpus': " + request.gpus());
+        }
+        List<GpuInventory> selected = request.gpus().isEmpty() ? List.copyOf(byIndex.values())
+                : request.gpus().stream().map(byIndex::get).toList();
+        if (selected.isEmpty()) {
+            throw new JobException(409, "no_gpus", "node " + node + " has no GPUs to burn in");
+        }
+        List<String> busy = new ArrayList<>();
+        for (GpuInventory g : selected) {
+            if (!GpuInventory.STATE_OK.equals(g.state())) {
+                throw new JobException(409, "gpu_unavailable", "GPU " + g.index() + " is " + g.state()
+                        + "; a burn-in cannot run on it");
+            }
+            if (g.processes() != null) {
+                for (GpuInventory.Process p : g.processes()) {
+                    busy.add("GPU " + g.index() + " runs compute process pid " + p.pid());
+                }
+            }
+        }
+        if (!busy.isEmpty() && !request.force()) {
+            throw new JobException(409, "gpu_busy", String.join("; ", busy) + " (someone's job); stop it, or send "
+                    + "\"force\": true to burn in anyway");
+        }
+        List<BurninBackend.GpuRef> refs = selected.stream().map(g -> new BurninBackend.GpuRef(g.index(), g.uuid(),
+                g.serial(), g.pci() == null ? null : g.pci().busId(), g.name())).toList();
+        List<String> tests = request.tests().isEmpty() ? BurninTestIds.DEFAULT_ORDER : request.tests();
+        BurninRequest effective = new BurninRequest(BurninRequest.TYPE, tests, refs.stream()
+                .map(BurninBackend.GpuRef::index).toList(), request.durationSeconds(), request.force(),
+                request.specName());
+        synchronized (this) {
+            if (running != null) {
+                throw busy();
+            }
+            Path jobsDir = jobsDir();
+            Instant now = Instant.now();
+            String id = "burnin-" + ID_TIME.format(now) + "-" + String.format("%04x",
+                    ThreadLocalRandom.current().nextInt(0x10000));
+            Job job = new Job(id, effective, now);
+            job.state = JobState.RUNNING;
+            job.startedAt = now;
+            job.current = "starting the burn-in worker";
+            jobs.put(id, job);
+            try {
+                launch(job, jobsDir, refs, tests);
+            } catch (IOException | RuntimeException e) {
+                job.state = JobState.ERROR;
+                job.finishedAt = Instant.now();
+                job.current = null;
+                job.reason = "the burn-in worker could not be started: " + e.getMessage();
+                LOG.log(Level.WARNING, job.reason, e);
+                save(job);
+                return job.status();
+            }
+            running = job;
+            emit(job, "state", job.status());
+            save(job);
+            return job.status();
+        }
+    }
+
+    private JobException busy() {
+        return new JobException(409, "job_running", "job " + running.id + " is running on node " + node
+                + "; one burn-in at a time: wait for it or cancel it (DELETE /v1/jobs/" + running.id + ")");
+    }
+
+    /** Timings scaled to the job: a 2-second test job is supervised as tightly as a 30-minute one is loosely. */
+    record Settings(long settleMillis, long telemetryMillis, long heartbeatMillis, long stallMillis,
+                    Duration heartbeatTimeout, Duration deadline, Duration killGrace) {
+        static Settings forDuration(long seconds, int tests) {
+            long ms = seconds * 1000;
+            long settle = clamp(ms / 50, 50, 10_000);
+            long telemetry = clamp(ms / 8, 250, 1000);
+            long stall = clamp(ms / 4, 500, 20_000);
+            Duration timeout = Duration.ofMillis(clamp(ms * 3 / 4, 1_500, 30_000));
+            // Room for a confirming repeat of every test, the settle pauses and the worker's start.
+            Duration deadline = Duration.ofMillis(2 * ms + settle * tests + 60_000);
+            return new Settings(settle, telemetry, 250, stall, timeout, deadline, Duration.ofSeconds(2));
+        }
+
+        private static long clamp(long v, long lo, long hi) {
+            return Math.max(lo, Math.min(hi, v));
+        }
+    }
+
+    private void launch(Job job, Path jobsDir, List<BurninBackend.GpuRef> refs, List<String> tests) throws IOException {
+        Settings s = Settings.forDuration(job.request.durationSeconds(), tests.size());
+        String faultsFile = null;
+        if (!backend.faults().isEmpty()) {
+            Path f = jobsDir.resolve(job.id + ".faults.yaml");
+            writeAtomically(f, BurninFaults.toYaml(backend.faults()).getBytes(StandardCharsets.UTF_8));
+            faultsFile = f.toString();
+        }
+        WorkerJob wj = new WorkerJob(1, job.id, node, job.request, backend.kind(), backend.preset(), faultsFile, refs,
+                tests, job.request.durationSeconds() * 1000, s.settleMillis(), s.telemetryMillis(),
+                s.heartbeatMillis(), s.stallMillis());
+        Path jobFile = jobsDir.resolve(job.id + ".worker.json");
+        writeAtomically(jobFile, KilnJson.pretty().writeValueAsBytes(wj));
+        job.lines = Files.newBufferedWriter(jobsDir.resolve(job.id + ".jsonl"), StandardCharsets.UTF_8);
+        job.supervisor = BurninSupervisor.start(BurninSupervisor.workerCommand(jobFile),
+                jobsDir.resolve(job.id + ".worker.log"),
+                new BurninSupervisor.Timing(s.heartbeatTimeout(), s.deadline(), s.killGrace()),
+                new BurninSupervisor.Listener() {
+                    public void line(WorkerLine line) {
+                        onLine(job, line);
+                    }
+
+                    public void ended(JobState state, String reason) {
+                        onEnded(job, state, reason);
+                    }
+                });
+    }
+
+    // --- what the worker says ---------------------------------------------------------------
+
+    private synchronized void onLine(Job job, WorkerLine line) {
+        if (job.state.terminal() || WorkerLine.HEARTBEAT.equals(line.type())) {
+            return;
+        }
+        try {
+            job.lines.write(KilnJson.mapper().writeValueAsString(line));
+            job.lines.newLine();
+        } catch (IOException e) {
+            // The jsonl copy is a convenience; the job file keeps results and recent telemetry.
+        }
+        switch (line.type()) {
+            case WorkerLine.PROGRESS -> {
+                job.progress = line.progress() == null ? job.progress : line.progress();
+                job.current = line.current();
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("progress", job.progress);
+                p.put("current", job.current);
+                emit(job, "progress", p);
+                if (System.nanoTime() - job.lastSavedNanos > 2_000_000_000L) {
+                    save(job);
+                }
+            }
+            case WorkerLine.TELEMETRY -> {
+                if (line.telemetry() != null) {
+                    job.telemetry.addLast(line.telemetry());
+                    while (job.telemetry.size() > TELEMETRY_KEPT) {
+                        job.telemetry.removeFirst();
+                    }
+                    emit(job, "telemetry", line.telemetry());
+                }
+            }
+            case WorkerLine.RESULT -> {
+                if (line.result() != null) {
+                    job.results.add(line.result());
+                    emit(job, "result", line.result());
+                    save(job);
+                }
+            }
+            default -> {
+                // done and error are judged when the worker has exited (BurninSupervisor.Listener#ended).
+            }
+        }
+    }
+
+    private void onEnded(Job job, JobState state, String reason) {
+        List<Listener> toEnd;
+        synchronized (this) {
+            if (job.state.terminal()) {
+                return;
+            }
+            job.state = state;
+            job.reason = reason;
+            job.finishedAt = Instant.now();
+            job.current = null;
+            if (state == JobState.PASSED) {
+                job.progress = 1.0;
+            }
+            try {
+                job.lines.close();
+            } catch (IOException e) {
+                // Nothing more to write.
+            }
+            if (running == job) {
+                running = null;
+            }
+            emit(job, "state", job.status());
+            save(job);
+            forgetOldEvents();
+            toEnd = List.copyOf(job.listeners);
+            job.listeners.clear();
+            for (Listener l : toEnd) {
+                l.onEnd().run();
+            }
+        }
+        LOG.info(() -> "burn-in job " + job.id + " on " + node + " ended " + state + (reason == null ? "" : ": " + reason));
+    }
+
+    /** Adds an event to the job's stream and tells the subscribers; caller holds the lock. */
+    private void emit(Job job, String type, Object data) {
+        String json;
+        try {
+            json = KilnJson.mapper().writeValueAsString(data);
+        } catch (IOException e) {
+            return;
+        }
+        JobEvent e = new JobEvent(++job.seq, type, json);
+        job.events.addLast(e);
+        while (job.events.size() > EVENTS_KEPT) {
+            job.events.removeFirst();
+        }
+        for (Listener l : job.listeners) {
+            l.onEvent().accept(e);
+        }
+    }
+
+    /**
+     * Keeps the full event stream of the last {@value #ENDED_STREAMS_KEPT} ended jobs only; older ones
+     * keep their final state event (their results and recent telemetry stay in the job, the full
+     * series in {@code <id>.jsonl}). Caller holds the lock.
+     */
+    private void forgetOldEvents() {
+        List<Job> ended = jobs.values().stream().filter(j -> j.state.terminal() && j.events.size() > 1).toList();
+        for (int i = 0; i < ended.size() - ENDED_STREAMS_KEPT; i++) {
+            Job old = ended.get(i);
+            JobEvent last = old.events.peekLast();
+            old.events.clear();
+            old.events.addLast(last);
+        }
+    }
+
+    static final int ENDED_STREAMS_KEPT = 3;
+
+    // --- cancel and close -------------------------------------------------------------------
+
+    /**
+     * Cancels a running job: the worker is killed (SIGTERM, SIGKILL after 2 s) and the job ends CANCELLED.
+     * Blocks until it has ended (a few seconds at most). A job that has ended is a 409.
+     */
+    public JobStatus cancel(String id) {
+        BurninSupervisor sup;
+        synchronized (this) {
+            Job job = find(id);
+            if (job.state.terminal()) {
+                throw new JobException(409, "job_ended", "job " + id + " has already ended (" + job.state + ")");
+            }
+            sup = job.supervisor;
+        }
+        if (sup != null) {
+            sup.cancel();
+        }
+        long until = System.nanoTime() + 5_000_000_000L;
+        synchronized (this) {
+            Job job = jobs.get(id);
+            while (!job.state.terminal() && System.nanoTime() < until) {
+                try {
+                    wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return job.status();
+        }
+    }
+
+    /** Kills a running worker; its job becomes INTERRUPTED (the agent stopped). */
+    @Override
+    public void close() {
+        Job job;
+        synchronized (this) {
+            job = running;
+        }
+        if (job != null && job.supervisor != null) {
+            synchronized (this) {
+                job.state = JobState.INTERRUPTED;
+                job.reason = "the agent stopped while this job ran";
+                job.finishedAt = Instant.now();
+                job.current = null;
+                running = null;
+                try {
+                    job.lines.close();
+                } catch (IOException e) {
+                    // Nothing more to write.
+                }
+                emit(job, "state", job.status());
+                save(job);
+                job.listeners.forEach(l -> l.onEnd().run());
+                job.listeners.clear();
+            }
+            job.supervisor.cancel();
+        }
+    }
+
+    // --- persistence ------------------------------------------------------------------------
+
+    private Path jobsDir() throws IllegalStateException {
+        if (dir != null) {
+            return dir;
+        }
+        try {
+            if (stateDir.isPresent()) {
+                dir = Files.createDirectories(stateDir.get().resolve("jobs"));
+            } else {
+                dir = Files.createTempDirectory("kiln-jobs-");
+                notes.add("no state directory: burn-in jobs are kept in " + dir + " and forgotten when the agent stops");
+            }
+        } catch (IOException e) {
+            throw new JobException(500, "internal_error", "cannot create the jobs directory: " + e.getMessage());
+        }
+        return dir;
+    }
+
+    /** Writes the job file; a failed write is logged and noted, never fatal. Caller holds the lock. */
+    private void save(Job job) {
+        notifyAll();
+        job.lastSavedNanos = System.nanoTime();
+        if (dir == null) {
+            return;
+        }
+        try {
+            writeAtomically(dir.resolve(job.id + ".json"), KilnJson.mapper().writeValueAsBytes(job.status()));
+        } catch (IOException e) {
+            LOG.warning(() -> "cannot write job " + job.id + ": " + e.getMessage());
+        }
+    }
+
+    static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(java.nio.ByteBuffer.wrap(bytes));
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private synchronized void load(Path jobsDir) {
+        if (!Files.isDirectory(jobsDir)) {
+            return;
+        }
+        dir = jobsDir;
+        List<JobStatus> found = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(jobsDir, "*.json")) {
+            for (Path f : files) {
+                if (f.getFileName().toString().endsWith(".worker.json")) {
+                    continue;
+                }
+                try {
+                    JobStatus s = KilnJson.mapper().readValue(f.toFile(), JobStatus.class);
+                    if (s == null || !JobStatus.KIND.equals(s.kind()) || s.id() == null || s.state() == null) {
+                        throw new IOException("not a " + JobStatus.KIND + " document");
+                    }
+                    found.add(s);
+                } catch (IOException | RuntimeException e) {
+                    String why = "job file " + f + " is unreadable (" + e.getMessage() + "); ignored";
+                    LOG.warning(why);
+                    notes.add(why);
+                }
+            }
+        } catch (IOException e) {
+            notes.add("cannot list " + jobsDir + ": " + e.getMessage());
+            return;
+        }
+        found.sort(Comparator.comparing(JobStatus::createdAt, Comparator.nullsFirst(Comparator.naturalOrder())));
+        for (JobStatus s : found) {
+            Job job = new Job(s.id(), s.request(), s.createdAt());
+            job.state = s.state();
+            job.startedAt = s.startedAt();
+            job.finishedAt = s.finishedAt();
+            job.progress = s.progress();
+            job.current = s.current();
+            job.reason = s.reason();
+            if (s.results() != null) {
+                job.results.addAll(s.results());
+            }
+            if (s.telemetry() != null) {
+                job.telemetry.addAll(s.telemetry());
+            }
+            if (!job.state.terminal()) {
+                job.state = JobState.INTERRUPTED;
+                job.reason = "the agent restarted while this job ran";
+                job.finishedAt = Instant.now();
+                job.current = null;
+                save(job);
+            }
+            emit(job, "state", job.status());
+            jobs.put(job.id, job);
+        }
+    }
+
+    /** For tests: the running job's worker pid, if a job runs. */
+    synchronized Optional<Long> runningWorkerPid() {
+        return running == null || running.supervisor == null ? Optional.empty() : Optional.of(running.supervisor.pid());
+    }
+
+    static Set<String> knownTests() {
+        return Set.copyOf(BurninTestIds.DEFAULT_ORDER);
+    }
+}

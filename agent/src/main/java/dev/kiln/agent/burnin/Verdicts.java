@@ -1,0 +1,158 @@
+package dev.kiln.agent.burnin;
+
+import dev.kiln.protocol.burnin.GpuTestResult;
+import dev.kiln.protocol.burnin.TelemetrySample;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The burn-in verdict rules, applied to one GPU's result of one test and the telemetry sampled
+ * on that GPU while the test ran (and in the settle pause before it):
+ * <ol>
+ *   <li>wrong results or memory mismatches ({@code mismatches} or {@code nanCount} above 0) -> FAIL</li>
+ *   <li>uncorrectable ECC errors, new remapped rows, or any Xid during the test -> FAIL</li>
+ *   <li>hardware slowdown (HW slowdown, HW thermal slowdown, HW power brake) -> FAIL</li>
+ *   <li>software power cap -> noted in the findings, not a failure</li>
+ *   <li>throughput below the model's minimum -> FAIL, but only after a confirming repeat
+ *       ({@link #belowMinimum}; {@link BurninRun} repeats the test)</li>
+ * </ol>
+ * A test that could not run (ERROR) is never a pass; a rule that fails overrides ERROR to FAIL,
+ * since it names the cause (an Xid 79 makes the test error out).
+ */
+public final class Verdicts {
+    private Verdicts() {
+    }
+
+    static final Set<String> HW_SLOWDOWN = Set.of("hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown");
+
+    /** Baselines carried from one test to the next on the same GPU (deltas count since the job started). */
+    public record Baseline(long ecc, long remapped) {
+        public static final Baseline ZERO = new Baseline(0, 0);
+    }
+
+    /**
+     * Applies rules 1-4 to {@code raw}; adds {@code maxTemperatureCelsius}, {@code avgPowerWatts}
+     * from the telemetry when samples are there.
+     */
+    public static GpuTestResult judge(GpuTestResult raw, List<TelemetrySample> during, Baseline before) {
+        List<String> fails = new ArrayList<>();
+        List<String> findings = new ArrayList<>(raw.findings());
+        Map<String, Double> metrics = new LinkedHashMap<>(raw.metrics());
+        double mismatches = metrics.getOrDefault("mismatches", 0.0);
+        double nans = metrics.getOrDefault("nanCount", 0.0);
+        if (mismatches > 0) {
+            fails.add(raw.test().endsWith("memory") ? (long) mismatches + " memory mismatch(es)"
+                    : "wrong results: " + (long) mismatches + " mismatched element(s) between identical repeats");
+        }
+        if (nans > 0) {
+            fails.add("wrong results: " + (long) nans + " NaN(s)");
+        }
+        long ecc = before.ecc();
+        long remapped = before.remapped();
+        Set<Integer> xids = new LinkedHashSet<>();
+        Set<String> hw = new LinkedHashSet<>();
+        int powerCapped = 0;
+        int readings = 0;
+        double maxTemp = Double.NaN;
+        double powerSum = 0;
+        for (TelemetrySample s : during) {
+            xids.addAll(s.xids());
+            if (s.eccUncorrectableDelta() != null) {
+                ecc = Math.max(ecc, s.eccUncorrectableDelta());
+            }
+            if (s.remappedRowsDelta() != null) {
+                remapped = Math.max(remapped, s.remappedRowsDelta());
+            }
+            for (String r : s.clockEventReasons()) {
+                if (HW_SLOWDOWN.contains(r)) {
+                    hw.add(r);
+                }
+            }
+            if (s.clockEventReasons().contains("sw_power_cap")) {
+                powerCapped++;
+            }
+            if (s.temperatureCelsius() != null) {
+                maxTemp = Double.isNaN(maxTemp) ? s.temperatureCelsius() : Math.max(maxTemp, s.temperatureCelsius());
+            }
+            if (s.powerMilliwatts() != null) {
+                powerSum += s.powerMilliwatts() / 1000.0;
+                readings++;
+            }
+        }
+        if (ecc > before.ecc()) {
+            fails.add((ecc - before.ecc()) + " uncorrectable ECC error(s) during the test");
+        }
+        if (remapped > before.remapped()) {
+            fails.add((remapped - before.remapped()) + " row(s) remapped during the test");
+        }
+        for (int x : xids) {
+            fails.add("Xid " + x + " during the test" + (x == 79 ? " (GPU fell off the bus)" : ""));
+        }
+        if (!hw.isEmpty()) {
+            fails.add("hardware slowdown during the test (" + String.join(", ", hw) + ")");
+        }
+        if (powerCapped > 0) {
+            findings.add("software power cap active in " + powerCapped + " of " + during.size()
+                    + " telemetry sample(s) (noted, not a failure)");
+        }
+        if (!Double.isNaN(maxTemp)) {
+            metrics.merge("maxTemperatureCelsius", maxTemp, Math::max);
+        }
+        if (readings > 0) {
+            metrics.put("avgPowerWatts", Math.round(powerSum / readings * 10) / 10.0);
+        }
+        String verdict = raw.verdict();
+        String reason = raw.reason();
+        if (!fails.isEmpty()) {
+            verdict = "FAIL";
+            reason = String.join("; ", fails);
+            for (String f : fails) {
+                if (!findings.contains(f)) {
+                    findings.add(f);
+                }
+            }
+            if (raw.reason() != null && !reason.contains(raw.reason())) {
+                findings.add(raw.reason());
+            }
+        }
+        return new GpuTestResult(raw.gpuIndex(), raw.uuid(), raw.serial(), raw.pciBusId(), raw.test(), verdict, reason,
+                java.util.Collections.unmodifiableMap(metrics), List.copyOf(findings), raw.durationMs());
+    }
+
+    /** The new baseline after {@code during}. */
+    static Baseline after(Baseline before, List<TelemetrySample> during) {
+        long ecc = before.ecc();
+        long remapped = before.remapped();
+        for (TelemetrySample s : during) {
+            if (s.eccUncorrectableDelta() != null) {
+                ecc = Math.max(ecc, s.eccUncorrectableDelta());
+            }
+            if (s.remappedRowsDelta() != null) {
+                remapped = Math.max(remapped, s.remappedRowsDelta());
+            }
+        }
+        return new Baseline(ecc, remapped);
+    }
+
+    /** Rule 5: which measured metric falls below its minimum, in words; empty when none (or no minimum known). */
+    public static Optional<String> belowMinimum(GpuTestResult r, Optional<BurninThresholds> minima) {
+        if (minima.isEmpty() || !"PASS".equals(r.verdict())) {
+            return Optional.empty();
+        }
+        List<String> low = new ArrayList<>();
+        for (Map.Entry<String, Double> min : minima.get().minimaFor(r.test()).entrySet()) {
+            Double got = r.metrics().get(min.getKey());
+            if (got != null && got < min.getValue()) {
+                low.add(String.format("%s %.1f below the minimum %.1f for %s", min.getKey(), got, min.getValue(),
+                        minima.get().model()));
+            }
+        }
+        return low.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", low));
+    }
+}

@@ -1,0 +1,32 @@
+package dev.kiln.agent.burnin;
+
+import dev.kiln.protocol.burnin.BurninRequest;
+
+import java.util.List;
+
+/**
+ * The job file the agent writes for {@code kiln-agent burnin-worker --job FILE}: the request, resolved to
+ * GPUs and tests, and how to build the backend.
+ *
+ * @param backend         {@value #SIMULATED} (with {@code preset} and an optional {@code faultsFile} of
+ *                        burn-in faults) or {@value #CUDA} (not available yet: the worker answers an error line)
+ * @param gpus            the GPUs to run on, as the agent's inventory saw them
+ * @param tests           test ids in the order they run
+ * @param durationMillis  total test time; each test gets an equal share on every GPU at once
+ * @param settleMillis    pause between tests so one test's heat does not disturb the next
+ * @param telemetryMillis telemetry sampling interval per GPU
+ * @param heartbeatMillis heartbeat (and progress) interval
+ * @param stallMillis     a running test that reports no progress for this long stops the heartbeat
+ */
+public record WorkerJob(int schemaVersion, String jobId, String node, BurninRequest request, String backend,
+                        String preset, String faultsFile, List<BurninBackend.GpuRef> gpus, List<String> tests,
+                        long durationMillis, long settleMillis, long telemetryMillis, long heartbeatMillis,
+                        long stallMillis) {
+    public static final String SIMULATED = "simulated";
+    public static final String CUDA = "cuda";
+
+    public WorkerJob {
+        gpus = gpus == null ? List.of() : List.copyOf(gpus);
+        tests = tests == null ? List.of() : List.copyOf(tests);
+    }
+}
