@@ -88,7 +88,79 @@ public final class GpuProbe implements AutoCloseable {
     public record GpuSummary(NvmlStatus status, int count, List<ErrorEntry> errors) {
     }
 
-    public synchronized GpuSummary summary() {
+    /** How long one NVML walk may take before the reading says NVML is not answering. */
+    static final java.time.Duration DEFAULT_DEADLINE = java.time.Duration.ofSeconds(10);
+
+    /** Platform threads (a native call pins a virtual thread's carrier); daemon, reused between reads. */
+    private static final java.util.concurrent.ExecutorService READERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "kiln-nvml-read");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private java.time.Duration deadline = DEFAULT_DEADLINE;
+    private java.util.concurrent.Future<?> hung; // a read that overran its deadline and has not returned yet
+    // Not "this": a hung walk holds this object's monitor for as long as NVML does not return.
+    private final Object hungLock = new Object();
+
+    /** For tests: a shorter deadline. */
+    GpuProbe withDeadline(java.time.Duration d) {
+        this.deadline = d;
+        return this;
+    }
+
+    /**
+     * Runs one NVML walk with a deadline. A sick GPU can hang an NVML call forever; then this returns
+     * {@code onTimeout} (NVML "not answering", so checks report ERROR, never PASS) and, while that call
+     * is still stuck, answers at once instead of queueing more threads behind it.
+     */
+    private <T> T bounded(java.util.concurrent.Callable<T> walk, java.util.function.Function<String, T> onTimeout) {
+        synchronized (hungLock) {
+            if (hung != null && !hung.isDone()) {
+                return onTimeout.apply("NVML has not answered an earlier call for over " + deadline.toSeconds()
+                        + " s (a GPU or the driver may be hung; check dmesg for Xid errors)");
+            }
+            hung = null;
+        }
+        java.util.concurrent.Future<T> f = READERS.submit(walk);
+        try {
+            return f.get(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            synchronized (hungLock) {
+                hung = f;
+            }
+            return onTimeout.apply("NVML did not answer within " + deadline.toSeconds()
+                    + " s (a GPU or the driver may be hung; check dmesg for Xid errors)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return onTimeout.apply("interrupted while waiting for NVML");
+        }
+    }
+
+    private NvmlStatus notAnswering(String why) {
+        return new NvmlStatus(false, why, binding == null ? null : binding.description(), null, null, null, List.of());
+    }
+
+    public GpuSummary summary() {
+        return bounded(this::summaryNow, why -> new GpuSummary(notAnswering(why), 0,
+                List.of(new ErrorEntry("nvml", null, null, "NVML_TIMEOUT", why))));
+    }
+
+    public GpuReading read() {
+        return bounded(this::readNow, why -> new GpuReading(notAnswering(why), List.of(),
+                List.of(new ErrorEntry("nvml", null, null, "NVML_TIMEOUT", why))));
+    }
+
+    private synchronized GpuSummary summaryNow() {
         Optional<NvmlSession> s = session();
         if (s.isEmpty()) {
             return new GpuSummary(unavailableStatus(), 0, List.of(unavailableError()));
@@ -128,7 +200,7 @@ public final class GpuProbe implements AutoCloseable {
                 sys == null ? null : sys.cudaDriverVersionString().orElse(null), missing);
     }
 
-    public synchronized GpuReading read() {
+    private synchronized GpuReading readNow() {
         Optional<NvmlSession> s = session();
         if (s.isEmpty()) {
             return new GpuReading(unavailableStatus(), List.of(), List.of(unavailableError()));
