@@ -7,6 +7,7 @@ import dev.kiln.protocol.GpuInventory;
 import dev.kiln.protocol.InventoryDocument;
 import dev.kiln.protocol.NodeInfo;
 import dev.kiln.protocol.ProtocolVersion;
+import dev.kiln.protocol.burnin.JobStatus;
 import dev.kiln.protocol.check.CheckReport;
 
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ final class Agents {
     static final String NODE_PATH = "/v1/node";
     static final String INVENTORY_PATH = "/v1/inventory";
     static final String CHECKS_PATH = "/v1/checks";
+    static final String JOBS_PATH = "/v1/jobs";
 
     private Agents() {
     }
@@ -57,6 +59,20 @@ final class Agents {
                             + (report.kind() == null ? "missing" : "'" + report.kind() + "'") + ")");
         }
         return report;
+    };
+
+    /** {@code POST /v1/jobs}, {@code GET|DELETE /v1/jobs/{id}}: a job status with an id and a state. */
+    static final ResponseDecoder<JobStatus> JOB_STATUS = body -> {
+        JobStatus job = FanOut.json(JobStatus.class, "a Kiln job").decode(body);
+        requireSchema(job.schemaVersion());
+        if (!JobStatus.KIND.equals(job.kind()) || job.id() == null || job.state() == null
+                || (job.results() != null && job.results().stream().anyMatch(r -> r == null || r.test() == null
+                || r.verdict() == null))) {
+            throw new ResponseDecoder.BadResponseException(NodeError.Kind.BAD_RESPONSE,
+                    "answered JSON that is not a complete '" + JobStatus.KIND + "' document (kind "
+                            + (job.kind() == null ? "missing" : "'" + job.kind() + "'") + ")");
+        }
+        return job;
     };
 
     private static void requireSchema(int version) throws ResponseDecoder.BadResponseException {

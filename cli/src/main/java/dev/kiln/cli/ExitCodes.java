@@ -12,7 +12,8 @@ import java.util.Map;
  *   <li>{@value #INTERNAL}: a bug or an unexpected environment problem inside kiln itself
  *       ({@code --errors} prints the stack trace).</li>
  *   <li>{@value #USAGE}: bad usage: unknown or malformed flags, an unknown {@code --node}/{@code --rack}
- *       name or check id ({@code --only}/{@code --skip}), a fleet file, token file or spec (fleet-file
+ *       name, check id ({@code --only}/{@code --skip}) or burn-in test id ({@code --tests}), a
+ *       {@code --duration} without a unit or out of range, a fleet file, token file or spec (fleet-file
  *       {@code spec:} or {@code --spec}) that cannot be used. Nothing was queried. Also {@code kiln spec lint}
  *       when a spec file has an error (warnings alone exit {@value #OK}).</li>
  *   <li>{@value #CHECK_FAILED}: every node answered, and at least one reported a problem.
@@ -22,10 +23,18 @@ import java.util.Map;
  *       GPUs are listed there but judged by {@code kiln check}. {@code kiln inventory --diff}: any property
  *       differs between nodes that share a spec, or from the spec. {@code status} and {@code inventory}: NVML
  *       unavailable on a node running in {@code real} mode. {@code kiln spec capture}: NVML unavailable on
- *       the node, so there is nothing to capture.</li>
+ *       the node, so there is nothing to capture. {@code kiln burnin}: a node's job ended {@code FAILED} (a
+ *       GPU failed a test, or the worker crashed or hung), {@code ERROR} (the burn-in could not run: never a
+ *       pass), {@code INTERRUPTED} (the agent restarted mid-run) or {@code CANCELLED} by anyone but this run
+ *       (a run that Ctrl-C cancels exits as the JVM does on SIGINT). Only {@code PASSED} everywhere is
+ *       {@value #OK}.</li>
  *   <li>{@value #UNREACHABLE}: at least one node could not be queried: connection refused, DNS failure,
  *       timeout, or an answer that was not a 2xx Kiln JSON body (e.g. 401 for a wrong token, 5xx, or a 400
- *       from {@code POST /v1/checks} when a real agent is given no spec).
+ *       from {@code POST /v1/checks} when a real agent is given no spec). {@code kiln burnin}: also a node that
+ *       refused the job ({@code 409}: a job already runs, or someone's process is on a selected GPU without
+ *       {@code --force}; {@code 400}: e.g. no such GPU), and a node that stopped answering (or lost the job)
+ *       while it ran, reported with its last known state. {@code --detach} exits {@value #OK} when every job
+ *       started, else {@value #UNREACHABLE}.
  *       This takes precedence over {@value #CHECK_FAILED}: a node that could not be read might hide
  *       any failure, so a script that sees {@value #CHECK_FAILED} knows every selected node was read.</li>
  * </ul>
@@ -53,15 +62,18 @@ public final class ExitCodes {
     /** Code to description, in the order {@code --help} lists them. */
     public static Map<String, String> descriptions() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put(" " + OK, "Every selected node answered and passed the checks (WARN alone passes).");
+        m.put(" " + OK, "Every selected node answered and passed the checks (WARN alone passes); burnin: every job "
+                + "PASSED.");
         m.put(" " + INTERNAL, "Internal error in kiln (rerun with --errors for the stack trace).");
-        m.put(" " + USAGE, "Bad usage: unknown flag or value, unknown --node/--rack or check id, unusable fleet, "
-                + "token or spec file (also: spec lint found an error).");
+        m.put(" " + USAGE, "Bad usage: unknown flag or value, unknown --node/--rack, check or test id, unusable "
+                + "fleet, token or spec file (also: spec lint found an error).");
         m.put(" " + CHECK_FAILED, "A node failed a check: verdict FAIL or ERROR (check; ERROR = a check could not "
                 + "run, never a pass), a GPU whose state is not ok (inventory), deviations (inventory --diff), or "
-                + "NVML unavailable on a real node.");
+                + "NVML unavailable on a real node; burnin: a job ended FAILED, ERROR, INTERRUPTED or CANCELLED "
+                + "(not by this run).");
         m.put(" " + UNREACHABLE, "A node could not be queried: unreachable, timed out, or no 2xx Kiln JSON answer "
-                + "(e.g. 401 wrong token). Takes precedence over " + CHECK_FAILED + ".");
+                + "(e.g. 401 wrong token); burnin: a node refused the job (409 busy) or was lost mid-run. Takes "
+                + "precedence over " + CHECK_FAILED + ".");
         return m;
     }
 }

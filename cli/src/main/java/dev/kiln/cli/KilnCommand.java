@@ -19,8 +19,8 @@ import java.util.concurrent.Callable;
                 "", "'kiln check' judges each node against its golden spec (docs/spec-file.md; 'kiln spec' "
                 + "captures, lints and lists specs); 'kiln inventory --diff' shows what differs across the fleet.",
                 "", "New here? Run 'kiln demo': it starts a simulated fleet with a few faults and walks through it."},
-        subcommands = {StatusCommand.class, InventoryCommand.class, CheckCommand.class, SpecCommand.class,
-                DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {StatusCommand.class, InventoryCommand.class, CheckCommand.class, BurninCommand.class,
+                SpecCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class KilnCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

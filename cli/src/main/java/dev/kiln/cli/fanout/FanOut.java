@@ -114,13 +114,22 @@ public final class FanOut implements AutoCloseable {
     }
 
     /**
-     * What to send each node: {@code GET path}, or {@code POST path} with a JSON body per node. The body
-     * function runs on an event loop, so it must be quick (hand out bytes serialised beforehand).
+     * What to send each node: {@code GET path}, or {@code POST path} with a JSON body per node, or any method
+     * on a per-node path ({@code GET /v1/jobs/{id}} with each node's own job id). The body and path functions
+     * run on an event loop, so they must be quick (hand out values computed beforehand).
+     *
+     * @param path     the path sent to every node, or a description of the per-node paths (for diagnostics)
+     * @param nodePath each node's own path, or null: {@code path} for every node
      */
-    public record Request(HttpMethod method, String path, Function<FleetNode, byte[]> body) {
+    public record Request(HttpMethod method, String path, Function<FleetNode, byte[]> body,
+                          Function<FleetNode, String> nodePath) {
         public Request {
             Objects.requireNonNull(method, "method");
             Objects.requireNonNull(path, "path");
+        }
+
+        public Request(HttpMethod method, String path, Function<FleetNode, byte[]> body) {
+            this(method, path, body, null);
         }
 
         public static Request get(String path) {
@@ -129,6 +138,16 @@ public final class FanOut implements AutoCloseable {
 
         public static Request postJson(String path, Function<FleetNode, byte[]> body) {
             return new Request(HttpMethod.POST, path, Objects.requireNonNull(body, "body"));
+        }
+
+        /** {@code method} on each node's own path, without a body; {@code pattern} describes them. */
+        public static Request perNode(HttpMethod method, String pattern, Function<FleetNode, String> nodePath) {
+            return new Request(method, pattern, null, Objects.requireNonNull(nodePath, "nodePath"));
+        }
+
+        /** The path sent to {@code node}. */
+        public String pathFor(FleetNode node) {
+            return nodePath == null ? path : nodePath.apply(node);
         }
 
         /** {@code GET /v1/node}, for diagnostics. */
@@ -250,7 +269,7 @@ public final class FanOut implements AutoCloseable {
                 timerId = vertx.setTimer(run.timeoutMs, id -> finish(0, null, new NodeError(NodeError.Kind.TIMEOUT,
                         "no answer within " + millis(run.timeoutMs) + " (node down or overloaded? raise --timeout)")));
                 HttpRequest<Buffer> req = client.request(run.request.method(), node.port(), node.host(),
-                                run.request.path())
+                                run.request.pathFor(node))
                         .putHeader(HttpHeaders.AUTHORIZATION.toString(), "Bearer " + node.token())
                         .putHeader(HttpHeaders.ACCEPT.toString(), "application/json")
                         .connectTimeout(run.timeoutMs)
