@@ -181,6 +181,14 @@ public final class GpuDevice {
                 o -> lib.nvmlDeviceGetTemperature(handle, NvmlConstants.TEMPERATURE_GPU, o));
     }
 
+    /**
+     * Device-memory (HBM) temperature, field {@code NVML_FI_DEV_MEMORY_TEMP}; empty on GPUs and drivers
+     * that do not report one (GDDR boards, older drivers).
+     */
+    public Optional<Integer> memoryTemperatureCelsius() {
+        return integerField(NvmlConstants.FI_DEV_MEMORY_TEMP).map(Long::intValue);
+    }
+
     public Optional<Integer> temperatureThreshold(int thresholdType) {
         return uint("nvmlDeviceGetTemperatureThreshold",
                 o -> lib.nvmlDeviceGetTemperatureThreshold(handle, thresholdType, o));

@@ -68,7 +68,7 @@ public final class BurninSupervisor {
 
     static List<String> workerCommand(Path jobFile, String javaCmd, String cp) {
         List<String> cmd = new ArrayList<>(List.of(javaCmd, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                "-Xshare:auto"));
+                "-Xshare:auto", "--enable-native-access=ALL-UNNAMED"));   // the CUDA backend loads libcuda via JNA
         if (!cp.contains(java.io.File.pathSeparator) && cp.endsWith("quarkus-run.jar")) {
             cmd.addAll(List.of("-jar", cp));   // Quarkus fast-jar: its launcher finds the classes
         } else {

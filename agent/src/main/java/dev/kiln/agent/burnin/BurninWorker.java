@@ -91,8 +91,7 @@ public final class BurninWorker {
                 yield new SimulatedBurninBackend(ServerPresets.get(job.preset()), job.gpus(), plan.forNode(job.node(), 1),
                         job.durationMillis() / 1000.0);
             }
-            case WorkerJob.CUDA -> throw new IllegalStateException("the CUDA burn-in backend is not built yet; "
-                    + "burn-in runs on simulated GPUs only (kiln-agent --simulate PRESET)");
+            case WorkerJob.CUDA -> CudaBurninBackend.open(job);
             default -> throw new IllegalArgumentException("unknown burn-in backend '" + job.backend() + "'");
         };
     }

@@ -9,7 +9,8 @@ import java.util.List;
  * GPUs and tests, and how to build the backend.
  *
  * @param backend         {@value #SIMULATED} (with {@code preset} and an optional {@code faultsFile} of
- *                        burn-in faults) or {@value #CUDA} (not available yet: the worker answers an error line)
+ *                        burn-in faults) or {@value #CUDA} ({@link CudaBurninBackend}: libcuda and NVML of this host;
+ *                        without them the worker answers an error line with the loader's reason)
  * @param gpus            the GPUs to run on, as the agent's inventory saw them
  * @param tests           test ids in the order they run
  * @param durationMillis  total test time; each test gets an equal share on every GPU at once

@@ -1,5 +1,6 @@
 package dev.kiln.agent.burnin;
 
+import dev.kiln.cuda.raw.CudaLoader;
 import dev.kiln.protocol.KilnJson;
 import dev.kiln.protocol.burnin.BurninTestIds;
 import org.junit.jupiter.api.Test;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The worker's body in-process: job file in, JSON lines out. */
 class BurninWorkerTest {
@@ -43,13 +45,16 @@ class BurninWorkerTest {
     }
 
     @Test
-    void theCudaBackendIsNotBuiltYetAndSaysSo(@TempDir Path dir) throws Exception {
+    void aCudaJobWithoutLibcudaEndsWithTheLoadersReason(@TempDir Path dir) throws Exception {
+        CudaLoader.Result loader = CudaLoader.system();
+        assumeTrue(loader instanceof CudaLoader.Unavailable, "this host has a usable libcuda");
         WorkerJob job = new WorkerJob(1, "j", "node-1", null, WorkerJob.CUDA, null, null, BurninRunTest.gpus(1),
                 List.of(BurninTestIds.PCIE), 200, 10, 100, 50, 1000);
         List<WorkerLine> lines = run(dir, job, 2);
         assertThat(lines).singleElement().satisfies(l -> {
             assertThat(l.type()).isEqualTo(WorkerLine.ERROR);
-            assertThat(l.message()).contains("CUDA burn-in backend is not built yet");
+            assertThat(l.message()).contains("the CUDA driver (libcuda) is not available")
+                    .contains(((CudaLoader.Unavailable) loader).reason());
         });
     }
 }

@@ -65,6 +65,8 @@ public final class NvmlConstants {
 
     // nvmlFieldValue_t field ids and nvmlValueType_t
     public static final int FI_DEV_GET_GPU_RECOVERY_ACTION = 230;
+    /** {@code NVML_FI_DEV_MEMORY_TEMP}: HBM temperature in degrees Celsius (GPUs with HBM). */
+    public static final int FI_DEV_MEMORY_TEMP = 82;
     public static final int VALUE_TYPE_DOUBLE = 0;
     public static final int VALUE_TYPE_UNSIGNED_INT = 1;
     public static final int VALUE_TYPE_UNSIGNED_LONG = 2;

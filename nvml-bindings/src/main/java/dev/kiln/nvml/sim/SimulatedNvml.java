@@ -40,6 +40,8 @@ final class SimulatedNvml implements NvmlLibrary {
     private static final long HANDLE_BASE = 0x6b696c6e0000L; // "kiln" + slot
     private static final long EVENT_SET_BASE = 0x6b696c6e650000L; // "kilne" + set number
     private static final int FIELD_ID_LIMIT = 303; // NVML_FI_MAX
+    /** HBM runs this much warmer than the GPU core in the simulator (field NVML_FI_DEV_MEMORY_TEMP). */
+    static final int MEMORY_TEMPERATURE_OFFSET = 6;
 
     private final SimulatedServer server;
     private final AtomicInteger initCount = new AtomicInteger();
@@ -644,6 +646,10 @@ final class SimulatedNvml implements NvmlLibrary {
                 if (v.fieldId == NvmlConstants.FI_DEV_GET_GPU_RECOVERY_ACTION) {
                     v.valueType = NvmlConstants.VALUE_TYPE_UNSIGNED_INT;
                     v.value = g.recoveryAction;
+                    v.nvmlReturn = SUCCESS;
+                } else if (v.fieldId == NvmlConstants.FI_DEV_MEMORY_TEMP) {
+                    v.valueType = NvmlConstants.VALUE_TYPE_UNSIGNED_INT;
+                    v.value = g.temperature + MEMORY_TEMPERATURE_OFFSET;
                     v.nvmlReturn = SUCCESS;
                 } else if (v.fieldId <= 0 || v.fieldId >= FIELD_ID_LIMIT) {
                     v.nvmlReturn = INVALID_ARGUMENT;

@@ -298,6 +298,20 @@ class SimulatedEventsTest {
     }
 
     @Test
+    void memoryTemperatureIsReadThroughFieldValues() {
+        SimulatedServer server = h100();
+        Nvml.withSession(server.binding(), s -> {
+            int core = s.device(1).temperatureCelsius().orElseThrow();
+            assertThat(s.device(1).memoryTemperatureCelsius())
+                    .contains(core + SimulatedNvml.MEMORY_TEMPERATURE_OFFSET);
+            return null;
+        });
+        SimulatedServer old = h100(new Fault.MissingSymbol(List.of("nvmlDeviceGetFieldValues"), Optional.empty()));
+        Optional<Integer> none = Nvml.withSession(old.binding(), s -> s.device(1).memoryTemperatureCelsius());
+        assertThat(none).isEmpty();
+    }
+
+    @Test
     void recoveryActionCodesMapBothWays() {
         assertThat(RecoveryAction.of(0)).isEqualTo(RecoveryAction.NONE);
         assertThat(RecoveryAction.of(5)).isEqualTo(RecoveryAction.RECOVER_IMEX_DOMAIN);
