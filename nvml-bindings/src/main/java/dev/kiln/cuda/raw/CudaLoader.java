@@ -1,12 +1,8 @@
 package dev.kiln.cuda.raw;
 
 import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
+import dev.kiln.nativelib.SymbolProbe;
 
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
 
 /**
  * Loads {@code libcuda.so.1} on first use (never in a static initializer of an interface), probes its
@@ -42,50 +38,13 @@ public final class CudaLoader {
 
     /** Loads the named library (a soname or a path) and probes its symbols. */
     public static Result load(String libraryName) {
-        NativeLibrary nativeLibrary;
-        try {
-            nativeLibrary = NativeLibrary.getInstance(libraryName);
-        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-            return new Unavailable("CUDA driver library not found: " + libraryName + " could not be loaded ("
-                    + firstLine(e.getMessage()) + "); is the NVIDIA driver installed?");
-        }
-        Set<String> present = new LinkedHashSet<>();
-        List<String> missing = new ArrayList<>();
-        for (String symbol : CudaSymbols.REQUIRED) {
-            if (exports(nativeLibrary, symbol)) {
-                present.add(symbol);
-            } else {
-                missing.add(symbol);
-            }
-        }
-        if (!missing.isEmpty()) {
-            return new Unavailable("CUDA driver library " + nativeLibrary.getFile() + " lacks required symbols "
-                    + missing.stream().sorted().toList() + "; the driver is too old for Kiln's burn-in");
-        }
-        for (String symbol : CudaSymbols.OPTIONAL) {
-            if (exports(nativeLibrary, symbol)) {
-                present.add(symbol);
-            }
-        }
-        CudaLibrary library = Native.load(libraryName, CudaLibrary.class);
-        String where = nativeLibrary.getFile() != null ? nativeLibrary.getFile().getPath() : libraryName;
-        return new Loaded(new CudaBinding(library, present, where));
-    }
-
-    private static boolean exports(NativeLibrary library, String symbol) {
-        try {
-            library.getFunction(symbol);
-            return true;
-        } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "no reason given";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        return switch (SymbolProbe.probe(libraryName, CudaSymbols.REQUIRED, CudaSymbols.OPTIONAL)) {
+            case SymbolProbe.NotFound n -> new Unavailable("CUDA driver library not found: " + libraryName
+                    + " could not be loaded (" + n.detail() + "); is the NVIDIA driver installed?");
+            case SymbolProbe.TooOld t -> new Unavailable("CUDA driver library " + t.file() + " lacks required symbols "
+                    + t.missing() + "; the driver is too old for Kiln's burn-in");
+            case SymbolProbe.Opened o -> new Loaded(new CudaBinding(Native.load(libraryName, CudaLibrary.class),
+                    o.present(), o.where()));
+        };
     }
 }

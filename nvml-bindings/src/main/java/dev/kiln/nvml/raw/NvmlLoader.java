@@ -1,11 +1,8 @@
 package dev.kiln.nvml.raw;
 
 import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
+import dev.kiln.nativelib.SymbolProbe;
 
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
 
 /**
  * Loads {@code libnvidia-ml.so.1} on first use, never in a static initializer of an interface,
@@ -41,52 +38,13 @@ public final class NvmlLoader {
 
     /** Loads the named library (a soname or a path) and probes its symbols. */
     public static Result load(String libraryName) {
-        NativeLibrary nativeLibrary;
-        try {
-            nativeLibrary = NativeLibrary.getInstance(libraryName);
-        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-            return new Unavailable("NVML library not found: " + libraryName
-                    + " could not be loaded (" + firstLine(e.getMessage())
-                    + "); is the NVIDIA driver installed?");
-        }
-        Set<String> present = new LinkedHashSet<>();
-        List<String> missingRequired = new java.util.ArrayList<>();
-        for (String symbol : NvmlSymbols.REQUIRED) {
-            if (exports(nativeLibrary, symbol)) {
-                present.add(symbol);
-            } else {
-                missingRequired.add(symbol);
-            }
-        }
-        if (!missingRequired.isEmpty()) {
-            return new Unavailable("NVML library " + nativeLibrary.getFile()
-                    + " lacks required symbols " + missingRequired.stream().sorted().toList()
-                    + "; the driver is too old for Kiln (R450 or newer needed)");
-        }
-        for (String symbol : NvmlSymbols.OPTIONAL) {
-            if (exports(nativeLibrary, symbol)) {
-                present.add(symbol);
-            }
-        }
-        NvmlLibrary library = Native.load(libraryName, NvmlLibrary.class);
-        String where = nativeLibrary.getFile() != null ? nativeLibrary.getFile().getPath() : libraryName;
-        return new Loaded(new NvmlBinding(library, present, where, false));
-    }
-
-    private static boolean exports(NativeLibrary library, String symbol) {
-        try {
-            library.getFunction(symbol);
-            return true;
-        } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "no reason given";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        return switch (SymbolProbe.probe(libraryName, NvmlSymbols.REQUIRED, NvmlSymbols.OPTIONAL)) {
+            case SymbolProbe.NotFound n -> new Unavailable("NVML library not found: " + libraryName
+                    + " could not be loaded (" + n.detail() + "); is the NVIDIA driver installed?");
+            case SymbolProbe.TooOld t -> new Unavailable("NVML library " + t.file() + " lacks required symbols "
+                    + t.missing() + "; the driver is too old for Kiln (R450 or newer needed)");
+            case SymbolProbe.Opened o -> new Loaded(new NvmlBinding(Native.load(libraryName, NvmlLibrary.class),
+                    o.present(), o.where(), false));
+        };
     }
 }
