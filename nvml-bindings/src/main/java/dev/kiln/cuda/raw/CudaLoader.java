@@ -3,7 +3,6 @@ package dev.kiln.cuda.raw;
 import com.sun.jna.Native;
 import dev.kiln.nativelib.SymbolProbe;
 
-
 /**
  * Loads {@code libcuda.so.1} on first use (never in a static initializer of an interface), probes its
  * symbols, and answers a binding or the reason there is none.

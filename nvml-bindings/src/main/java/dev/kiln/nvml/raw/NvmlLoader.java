@@ -3,7 +3,6 @@ package dev.kiln.nvml.raw;
 import com.sun.jna.Native;
 import dev.kiln.nativelib.SymbolProbe;
 
-
 /**
  * Loads {@code libnvidia-ml.so.1} on first use, never in a static initializer of an interface,
  * so classes load on machines without a GPU. A failed load is a value with a reason, not a crash.
