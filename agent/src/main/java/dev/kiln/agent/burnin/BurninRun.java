@@ -90,7 +90,8 @@ public final class BurninRun {
                 sampleAll();   // every GPU's state at the end of the test is judged too
                 for (BurninBackend.GpuRef g : gpus) {
                     GpuTestResult r = raw.get(g.index());
-                    Optional<BurninThresholds> minima = BurninThresholds.forGpu(g.name());
+                    Map<String, BurninThresholds.Minimum> minima = BurninThresholds.minima(test, g.name(),
+                            job.burnin(), job.specName());
                     Optional<String> low = Verdicts.belowMinimum(r, minima);
                     if (low.isPresent()) {
                         current = test + " on GPU " + g.index() + " (confirming repeat)";
@@ -110,6 +111,7 @@ public final class BurninRun {
                                     r.durationMs() + again.durationMs());
                         }
                     }
+                    r = Verdicts.withMinima(r, minima, g.name());
                     List<TelemetrySample> during;
                     synchronized (window) {
                         during = List.copyOf(window.get(g.index()));

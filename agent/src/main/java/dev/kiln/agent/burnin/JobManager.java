@@ -1,5 +1,6 @@
 package dev.kiln.agent.burnin;
 
+import dev.kiln.agent.checks.SpecResolver;
 import dev.kiln.nvml.sim.Fault;
 import dev.kiln.protocol.GpuInventory;
 import dev.kiln.protocol.InventoryDocument;
@@ -11,6 +12,8 @@ import dev.kiln.protocol.burnin.GpuTestResult;
 import dev.kiln.protocol.burnin.JobState;
 import dev.kiln.protocol.burnin.JobStatus;
 import dev.kiln.protocol.burnin.TelemetrySample;
+import dev.kiln.protocol.spec.BuiltinSpecs;
+import dev.kiln.protocol.spec.NodeSpec;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -203,6 +206,7 @@ public final class JobManager implements AutoCloseable {
             throw new JobException(400, "bad_request", "'durationSeconds' must be between 1 and " + MAX_DURATION_SECONDS
                     + ", got " + request.durationSeconds());
         }
+        JudgingSpec judging = judgingSpec(request.specName());
         synchronized (this) {
             if (running != null) {
                 throw busy();
@@ -261,7 +265,7 @@ public final class JobManager implements AutoCloseable {
             job.current = "starting the burn-in worker";
             jobs.put(id, job);
             try {
-                launch(job, jobsDir, refs, tests);
+                launch(job, jobsDir, refs, tests, judging);
             } catch (IOException | RuntimeException e) {
                 job.state = JobState.ERROR;
                 job.finishedAt = Instant.now();
@@ -302,7 +306,34 @@ public final class JobManager implements AutoCloseable {
         }
     }
 
-    private void launch(Job job, Path jobsDir, List<BurninBackend.GpuRef> refs, List<String> tests) throws IOException {
+    /** The spec whose burn-in minimums judge a job: its name and its {@code burnin} section (either may be null). */
+    record JudgingSpec(String name, NodeSpec.BurninSpec burnin) {
+        static final JudgingSpec NONE = new JudgingSpec(null, null);
+    }
+
+    /**
+     * The spec named in the request (built-in names only, like the checks API), or on a simulated node
+     * the preset's built-in spec, as the checks use by default; none on real hardware without a name,
+     * so Kiln's per-model defaults judge. An unknown name is refused.
+     */
+    JudgingSpec judgingSpec(String specName) {
+        if (specName != null) {
+            try {
+                NodeSpec spec = SpecResolver.builtin(specName);
+                return new JudgingSpec(spec.name(), spec.burnin());
+            } catch (IllegalArgumentException e) {
+                throw new JobException(400, "bad_request", "'specName': " + e.getMessage());
+            }
+        }
+        if (WorkerJob.SIMULATED.equals(backend.kind()) && backend.preset() != null) {
+            return BuiltinSpecs.find(backend.preset()).map(s -> new JudgingSpec(s.name(), s.burnin()))
+                    .orElse(JudgingSpec.NONE);
+        }
+        return JudgingSpec.NONE;
+    }
+
+    private void launch(Job job, Path jobsDir, List<BurninBackend.GpuRef> refs, List<String> tests,
+                        JudgingSpec judging) throws IOException {
         Settings s = Settings.forDuration(job.request.durationSeconds(), tests.size());
         String faultsFile = null;
         if (!backend.faults().isEmpty()) {
@@ -312,7 +343,7 @@ public final class JobManager implements AutoCloseable {
         }
         WorkerJob wj = new WorkerJob(1, job.id, node, job.request, backend.kind(), backend.preset(), faultsFile, refs,
                 tests, job.request.durationSeconds() * 1000, s.settleMillis(), s.telemetryMillis(),
-                s.heartbeatMillis(), s.stallMillis());
+                s.heartbeatMillis(), s.stallMillis(), judging.name(), judging.burnin());
         Path jobFile = jobsDir.resolve(job.id + ".worker.json");
         writeAtomically(jobFile, KilnJson.pretty().writeValueAsBytes(wj));
         job.lines = Files.newBufferedWriter(jobsDir.resolve(job.id + ".jsonl"), StandardCharsets.UTF_8);

@@ -19,7 +19,7 @@ import java.util.Set;
  *   <li>uncorrectable ECC errors, new remapped rows, or any Xid during the test -> FAIL</li>
  *   <li>hardware slowdown (HW slowdown, HW thermal slowdown, HW power brake) -> FAIL</li>
  *   <li>software power cap -> noted in the findings, not a failure</li>
- *   <li>throughput below the model's minimum -> FAIL, but only after a confirming repeat
+ *   <li>throughput below the minimum (the spec's, else the model's) -> FAIL, but only after a confirming repeat
  *       ({@link #belowMinimum}; {@link BurninRun} repeats the test)</li>
  * </ol>
  * A test that could not run (ERROR) is never a pass; a rule that fails overrides ERROR to FAIL,
@@ -140,19 +140,69 @@ public final class Verdicts {
         return new Baseline(ecc, remapped);
     }
 
-    /** Rule 5: which measured metric falls below its minimum, in words; empty when none (or no minimum known). */
+    /** Rule 5 with Kiln's default minimums of one GPU model. */
     public static Optional<String> belowMinimum(GpuTestResult r, Optional<BurninThresholds> minima) {
+        Map<String, BurninThresholds.Minimum> m = new LinkedHashMap<>();
+        minima.ifPresent(t -> t.minimaFor(r.test()).forEach((k, v) -> m.put(k,
+                new BurninThresholds.Minimum(v, "Kiln's default for " + t.model()))));
+        return belowMinimum(r, m);
+    }
+
+    /** Rule 5: which measured metric falls below its minimum, in words; empty when none (or no minimum known). */
+    public static Optional<String> belowMinimum(GpuTestResult r, Map<String, BurninThresholds.Minimum> minima) {
         if (minima.isEmpty() || !"PASS".equals(r.verdict())) {
             return Optional.empty();
         }
         List<String> low = new ArrayList<>();
-        for (Map.Entry<String, Double> min : minima.get().minimaFor(r.test()).entrySet()) {
+        for (Map.Entry<String, BurninThresholds.Minimum> min : minima.entrySet()) {
             Double got = r.metrics().get(min.getKey());
-            if (got != null && got < min.getValue()) {
-                low.add(String.format("%s %.1f below the minimum %.1f for %s", min.getKey(), got, min.getValue(),
-                        minima.get().model()));
+            if (got != null && got < min.getValue().value()) {
+                low.add(String.format(java.util.Locale.ROOT, "%s %.1f below the minimum %.1f (from %s)", min.getKey(),
+                        got, min.getValue().value(), min.getValue().source()));
             }
         }
         return low.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", low));
+    }
+
+    /**
+     * Says what {@code r}'s throughput was judged by: a metric {@code minimumGbps} (etc.) per minimum and a
+     * finding naming where it came from; or, for a metric with no minimum, a finding that it was not judged.
+     * Tests that measure no throughput are returned as they are.
+     */
+    public static GpuTestResult withMinima(GpuTestResult r, Map<String, BurninThresholds.Minimum> minima,
+                                           String gpuName) {
+        List<String> judged = BurninThresholds.metricsOf(r.test());
+        if (judged.isEmpty()) {
+            return r;
+        }
+        Map<String, Double> metrics = new LinkedHashMap<>(r.metrics());
+        List<String> findings = new ArrayList<>(r.findings());
+        List<String> missing = new ArrayList<>();
+        Set<String> sources = new LinkedHashSet<>();
+        for (String metric : judged) {
+            BurninThresholds.Minimum min = minima.get(metric);
+            if (min == null) {
+                missing.add(metric);
+            } else {
+                metrics.put("minimum" + Character.toUpperCase(metric.charAt(0)) + metric.substring(1), min.value());
+                sources.add(min.source());
+            }
+        }
+        if (sources.size() == 1) {
+            findings.add((minima.size() > 1 ? "minimums" : "minimum") + " from " + sources.iterator().next());
+        } else if (sources.size() > 1) {
+            List<String> each = new ArrayList<>();
+            minima.forEach((metric, min) -> each.add(metric + " minimum from " + min.source()));
+            findings.add(String.join(", ", each));
+        }
+        String gpu = gpuName == null ? "an unknown model" : gpuName;
+        if (missing.size() == judged.size()) {
+            findings.add("no throughput minimum for this GPU (" + gpu + "): throughput not judged; set the spec's "
+                    + "burnin minimums to judge it");
+        } else if (!missing.isEmpty()) {
+            findings.add("no minimum for " + String.join(", ", missing) + " on this GPU (" + gpu + "): not judged");
+        }
+        return new GpuTestResult(r.gpuIndex(), r.uuid(), r.serial(), r.pciBusId(), r.test(), r.verdict(), r.reason(),
+                java.util.Collections.unmodifiableMap(metrics), List.copyOf(findings), r.durationMs());
     }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.agent.burnin;
 
 import dev.kiln.protocol.burnin.BurninRequest;
+import dev.kiln.protocol.spec.NodeSpec;
 
 import java.util.List;
 
@@ -18,16 +19,27 @@ import java.util.List;
  * @param telemetryMillis telemetry sampling interval per GPU
  * @param heartbeatMillis heartbeat (and progress) interval
  * @param stallMillis     a running test that reports no progress for this long stops the heartbeat
+ * @param specName        the spec whose {@code burnin} minimums judge throughput (null: none)
+ * @param burnin          that spec's burn-in section (null: Kiln's per-model defaults judge)
  */
 public record WorkerJob(int schemaVersion, String jobId, String node, BurninRequest request, String backend,
                         String preset, String faultsFile, List<BurninBackend.GpuRef> gpus, List<String> tests,
                         long durationMillis, long settleMillis, long telemetryMillis, long heartbeatMillis,
-                        long stallMillis) {
+                        long stallMillis, String specName, NodeSpec.BurninSpec burnin) {
     public static final String SIMULATED = "simulated";
     public static final String CUDA = "cuda";
 
     public WorkerJob {
         gpus = gpus == null ? List.of() : List.copyOf(gpus);
         tests = tests == null ? List.of() : List.copyOf(tests);
+    }
+
+    /** A job judged by Kiln's per-model defaults only (no spec). */
+    public WorkerJob(int schemaVersion, String jobId, String node, BurninRequest request, String backend,
+                     String preset, String faultsFile, List<BurninBackend.GpuRef> gpus, List<String> tests,
+                     long durationMillis, long settleMillis, long telemetryMillis, long heartbeatMillis,
+                     long stallMillis) {
+        this(schemaVersion, jobId, node, request, backend, preset, faultsFile, gpus, tests, durationMillis,
+                settleMillis, telemetryMillis, heartbeatMillis, stallMillis, null, null);
     }
 }

@@ -5,6 +5,8 @@ import dev.kiln.nvml.sim.ServerPresets;
 import dev.kiln.protocol.burnin.BurninTestIds;
 import dev.kiln.protocol.burnin.GpuTestResult;
 import dev.kiln.protocol.burnin.TelemetrySample;
+import dev.kiln.protocol.spec.BuiltinSpecs;
+import dev.kiln.protocol.spec.NodeSpec;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -181,5 +183,86 @@ class BurninRunTest {
         assertThat(ok.verdict()).isEqualTo("PASS");
         assertThat(ok.metrics().get("gbps")).isEqualTo(2900.0);
         assertThat(ok.findings()).anySatisfy(f -> assertThat(f).startsWith("first run: gbps 1000.0"));
+    }
+
+    /** A simulated H100 job judged by the burn-in minimums of {@code spec} (named {@code specName}). */
+    static Run simWithSpec(String specName, NodeSpec.BurninSpec spec, List<String> tests) throws InterruptedException {
+        WorkerJob job = new WorkerJob(1, "test-job", "node-1", null, WorkerJob.SIMULATED, "hgx-h100", null, gpus(1),
+                tests, 300, 20, 100, 50, 1_000, specName, spec);
+        return run(job, new SimulatedBurninBackend(ServerPresets.HGX_H100, job.gpus(), List.of(), 0.3));
+    }
+
+    @Test
+    void anImpossibleMinimumFromTheSpecFailsAfterTheConfirmingRepeat() throws Exception {
+        Run r = simWithSpec("impossible", new NodeSpec.BurninSpec(null, null, 999999.0, null),
+                List.of(BurninTestIds.HBM_BANDWIDTH, BurninTestIds.PCIE));
+        assertThat(r.verdict()).isEqualTo("FAIL");
+        GpuTestResult hbm = r.result(0, BurninTestIds.HBM_BANDWIDTH);
+        assertThat(hbm.verdict()).isEqualTo("FAIL");
+        assertThat(hbm.reason()).contains("two runs", "below the minimum 999999.0 (from spec impossible)");
+        assertThat(hbm.findings()).anySatisfy(f -> assertThat(f).startsWith("first run: gbps"))
+                .anySatisfy(f -> assertThat(f).startsWith("confirming repeat: gbps"))
+                .contains("minimum from spec impossible");
+        assertThat(hbm.metrics()).containsEntry("minimumGbps", 999999.0);
+        // The spec sets no PCIe minimum: Kiln's default for the model judges it, and says so.
+        GpuTestResult pcie = r.result(0, BurninTestIds.PCIE);
+        assertThat(pcie.verdict()).isEqualTo("PASS");
+        assertThat(pcie.metrics()).containsEntry("minimumGbps", 55 * BurninThresholds.PASS_FRACTION);
+        assertThat(pcie.findings()).contains("minimum from Kiln's default for H100");
+    }
+
+    @Test
+    void theBuiltInSpecsMinimumsPassAHealthyNodeAndAreNamed() throws Exception {
+        NodeSpec spec = BuiltinSpecs.get("hgx-h100");
+        Run r = simWithSpec(spec.name(), spec.burnin(), List.of(BurninTestIds.COMPUTE, BurninTestIds.HBM_BANDWIDTH,
+                BurninTestIds.PCIE));
+        assertThat(r.verdict()).isEqualTo("PASS");
+        assertThat(r.results()).hasSize(3).allSatisfy(x -> {
+            assertThat(x.verdict()).as(x.toString()).isEqualTo("PASS");
+            assertThat(x.findings()).as(x.toString()).anySatisfy(f -> assertThat(f).endsWith("from spec hgx-h100"));
+        });
+        assertThat(r.result(0, BurninTestIds.HBM_BANDWIDTH).metrics()).containsEntry("minimumGbps", 2465.0);
+        assertThat(r.result(0, BurninTestIds.COMPUTE).metrics()).containsEntry("minimumTflops", 42.5)
+                .containsEntry("minimumTensorTflops", 510.0);
+        assertThat(r.result(0, BurninTestIds.COMPUTE).findings()).contains("minimums from spec hgx-h100");
+        // The built-in minimums are Kiln's defaults for the model: the same judgement with or without the spec.
+        for (String test : List.of(BurninTestIds.COMPUTE, BurninTestIds.HBM_BANDWIDTH, BurninTestIds.PCIE)) {
+            Map<String, BurninThresholds.Minimum> fromSpec = BurninThresholds.minima(test, "NVIDIA H100 80GB HBM3",
+                    spec.burnin(), spec.name());
+            BurninThresholds.forGpu("NVIDIA H100 80GB HBM3").orElseThrow().minimaFor(test).forEach((metric, v) ->
+                    assertThat(fromSpec.get(metric).value()).as(test + " " + metric).isEqualTo(v));
+        }
+    }
+
+    @Test
+    void builtInSpecsCarryKilnsDefaultsForTheirModel() {
+        for (String name : BuiltinSpecs.names()) {
+            NodeSpec spec = BuiltinSpecs.get(name);
+            BurninThresholds model = BurninThresholds.forGpu(spec.gpu().model()).orElseThrow();
+            assertThat(spec.burnin()).as(name).isEqualTo(new NodeSpec.BurninSpec(model.tflops(), model.tensorTflops(),
+                    model.hbmGbps(), model.pcieGbps()));
+        }
+    }
+
+    @Test
+    void aGpuWithNoMinimumIsNotJudgedOnThroughputAndTheResultSaysSo() throws Exception {
+        WorkerJob job = new WorkerJob(1, "test-job", "node-1", null, WorkerJob.SIMULATED, "hgx-h100", null,
+                List.of(new BurninBackend.GpuRef(0, "GPU-x", "1", "00000000:18:00.0", "NVIDIA Mystery 9000")),
+                List.of(BurninTestIds.HBM_BANDWIDTH), 200, 20, 100, 50, 1_000);
+        Run r = run(job, new SimulatedBurninBackend(ServerPresets.HGX_H100, job.gpus(), List.of(), 0.2));
+        GpuTestResult hbm = r.result(0, BurninTestIds.HBM_BANDWIDTH);
+        assertThat(hbm.verdict()).isEqualTo("PASS");
+        assertThat(hbm.metrics()).doesNotContainKey("minimumGbps");
+        assertThat(hbm.findings()).anySatisfy(f -> assertThat(f)
+                .startsWith("no throughput minimum for this GPU (NVIDIA Mystery 9000): throughput not judged"));
+        // A spec minimum judges even a model Kiln does not know; the metric it does not set is named as unjudged.
+        Map<String, BurninThresholds.Minimum> partial = BurninThresholds.minima(BurninTestIds.COMPUTE,
+                "NVIDIA Mystery 9000", new NodeSpec.BurninSpec(10.0, null, null, null), "mine");
+        assertThat(partial).containsOnlyKeys("tflops");
+        GpuTestResult judged = Verdicts.withMinima(new GpuTestResult(0, "u", "s", "b", BurninTestIds.COMPUTE, "PASS",
+                null, Map.of("tflops", 12.0), List.of(), 1), partial, "NVIDIA Mystery 9000");
+        assertThat(judged.findings()).containsExactly("minimum from spec mine",
+                "no minimum for tensorTflops on this GPU (NVIDIA Mystery 9000): not judged");
+        assertThat(judged.metrics()).containsEntry("minimumTflops", 10.0).doesNotContainKey("minimumTensorTflops");
     }
 }

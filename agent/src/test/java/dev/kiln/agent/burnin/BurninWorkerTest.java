@@ -45,6 +45,19 @@ class BurninWorkerTest {
     }
 
     @Test
+    void theSpecsMinimumsTravelInTheJobFile(@TempDir Path dir) throws Exception {
+        WorkerJob job = new WorkerJob(1, "j", "node-1", null, WorkerJob.SIMULATED, "hgx-h100", null,
+                BurninRunTest.gpus(1), List.of(BurninTestIds.HBM_BANDWIDTH), 200, 10, 100, 50, 1000, "impossible",
+                new dev.kiln.protocol.spec.NodeSpec.BurninSpec(null, null, 999999.0, null));
+        List<WorkerLine> lines = run(dir, job, 0);
+        assertThat(lines.getLast().verdict()).isEqualTo("FAIL");
+        assertThat(lines).filteredOn(l -> WorkerLine.RESULT.equals(l.type())).singleElement().satisfies(l -> {
+            assertThat(l.result().verdict()).isEqualTo("FAIL");
+            assertThat(l.result().reason()).contains("(from spec impossible)");
+        });
+    }
+
+    @Test
     void aCudaJobWithoutLibcudaEndsWithTheLoadersReason(@TempDir Path dir) throws Exception {
         CudaLoader.Result loader = CudaLoader.system();
         assumeTrue(loader instanceof CudaLoader.Unavailable, "this host has a usable libcuda");

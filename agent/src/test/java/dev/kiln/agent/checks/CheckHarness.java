@@ -42,7 +42,7 @@ final class CheckHarness {
 
     static NodeSpec withGpu(NodeSpec s, UnaryOperator<NodeSpec.GpuSpec> change) {
         return new NodeSpec(s.name(), s.description(), change.apply(s.gpu()), s.driver(), s.infiniband(), s.host(),
-                s.thresholds(), s.disabledChecks());
+                s.thresholds(), s.disabledChecks(), s.burnin());
     }
 
     static NodeSpec withoutGpuExpectations(NodeSpec s) {

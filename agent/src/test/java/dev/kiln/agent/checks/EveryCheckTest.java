@@ -70,7 +70,7 @@ class EveryCheckTest {
         m.put("gpu.memory", () -> new Setup(healthy, CheckHarness.withGpu(spec, g -> gpu(g, null, 143771L, null, null, null,
                 null, null, null)), CheckHarness.events()));
         m.put("driver.version", () -> new Setup(healthy, new NodeSpec(spec.name(), null, spec.gpu(),
-                new NodeSpec.DriverSpec("560.0", null), spec.infiniband(), spec.host(), spec.thresholds(), Set.of()),
+                new NodeSpec.DriverSpec("560.0", null), spec.infiniband(), spec.host(), spec.thresholds(), Set.of(), null),
                 CheckHarness.events()));
         m.put("gpu.vbios", () -> new Setup(CheckHarness.inventory(H100, new Fault.WrongVbios(0, "1.2.3")), spec,
                 CheckHarness.events()));
@@ -103,9 +103,9 @@ class EveryCheckTest {
         m.put("ib.port.state", () -> new Setup(withIb(healthy, 1, "DOWN", 400.0), spec, CheckHarness.events()));
         m.put("ib.port.rate", () -> new Setup(withIb(healthy, 1, "ACTIVE", 200.0), spec, CheckHarness.events()));
         m.put("host.memory", () -> new Setup(healthy, new NodeSpec(spec.name(), null, spec.gpu(), spec.driver(),
-                spec.infiniband(), new NodeSpec.HostSpec(2, 4096L), spec.thresholds(), Set.of()), CheckHarness.events()));
+                spec.infiniband(), new NodeSpec.HostSpec(2, 4096L), spec.thresholds(), Set.of(), null), CheckHarness.events()));
         m.put("host.cpu", () -> new Setup(healthy, new NodeSpec(spec.name(), null, spec.gpu(), spec.driver(),
-                spec.infiniband(), new NodeSpec.HostSpec(4, null), spec.thresholds(), Set.of()), CheckHarness.events()));
+                spec.infiniband(), new NodeSpec.HostSpec(4, null), spec.thresholds(), Set.of(), null), CheckHarness.events()));
         return m;
     }
 
@@ -119,11 +119,11 @@ class EveryCheckTest {
         }
         m.put("gpu.xid.recent", () -> new Setup(healthy, spec, RecentEvents.NONE));
         m.put("ib.port.state", () -> new Setup(healthy, new NodeSpec(spec.name(), null, spec.gpu(), spec.driver(), null,
-                spec.host(), spec.thresholds(), Set.of()), CheckHarness.events()));
+                spec.host(), spec.thresholds(), Set.of(), null), CheckHarness.events()));
         m.put("ib.port.rate", () -> new Setup(withIb(healthy, 0, "ACTIVE", null), spec, CheckHarness.events()));
         m.put("host.memory", () -> new Setup(withHostMemory(healthy, null), spec, CheckHarness.events()));
         m.put("host.cpu", () -> new Setup(healthy, new NodeSpec(spec.name(), null, spec.gpu(), spec.driver(),
-                spec.infiniband(), null, spec.thresholds(), Set.of()), CheckHarness.events()));
+                spec.infiniband(), null, spec.thresholds(), Set.of(), null), CheckHarness.events()));
         return m;
     }
 
@@ -225,7 +225,7 @@ class EveryCheckTest {
     @Test
     void thermalWarnsWithinTheMarginOfSlowdown() {
         NodeSpec wide = new NodeSpec(spec.name(), null, spec.gpu(), spec.driver(), spec.infiniband(), spec.host(),
-                new NodeSpec.Thresholds(60, 0L, null), Set.of());
+                new NodeSpec.Thresholds(60, 0L, null), Set.of(), null);
         CheckReport r = CheckHarness.run(healthy, wide, CheckHarness.events(), "gpu.thermal");
         assertThat(r.results()).allMatch(x -> x.status() == CheckStatus.WARN);
     }
@@ -243,7 +243,7 @@ class EveryCheckTest {
             assertThat(x.observed()).contains("Xid 63");
         });
         NodeSpec window = new NodeSpec(spec.name(), null, spec.gpu(), spec.driver(), spec.infiniband(), spec.host(),
-                new NodeSpec.Thresholds(10, 0L, new NodeSpec.XidPolicy(Set.of(79), Set.of(), 180)), Set.of());
+                new NodeSpec.Thresholds(10, 0L, new NodeSpec.XidPolicy(Set.of(79), Set.of(), 180)), Set.of(), null);
         CheckReport lastThreeHours = CheckHarness.run(healthy, window, ev, "gpu.xid.recent");
         assertThat(lastThreeHours.verdict()).isEqualTo(CheckStatus.FAIL);
         assertThat(lastThreeHours.results()).filteredOn(x -> x.status() == CheckStatus.FAIL)

@@ -284,6 +284,26 @@ class JobsApiTest {
     }
 
     @Test
+    void throughputIsJudgedByTheSpecsBurninMinimumsAndSaysWhere() throws Exception {
+        String base = serve();
+        // No specName on a simulated node: the preset's built-in spec, as for checks.
+        JobStatus byDefault = awaitEnd(base, post(base, "{\"tests\":[\"burnin.hbm-bandwidth\"],\"gpus\":[0],"
+                + "\"durationSeconds\":1}").id(), Duration.ofSeconds(30));
+        JobStatus named = awaitEnd(base, post(base, "{\"tests\":[\"burnin.hbm-bandwidth\"],\"gpus\":[0],"
+                + "\"durationSeconds\":1,\"specName\":\"hgx-h100\"}").id(), Duration.ofSeconds(30));
+        for (JobStatus done : List.of(byDefault, named)) {
+            assertThat(done.state()).as(done.reason()).isEqualTo(JobState.PASSED);
+            assertThat(done.results()).singleElement().satisfies(r -> {
+                assertThat(r.metrics()).containsEntry("minimumGbps", 2465.0);
+                assertThat(r.findings()).contains("minimum from spec hgx-h100");
+            });
+        }
+        assertThat(named.request().specName()).isEqualTo("hgx-h100");
+        assertThat(Schemas.errorsOfText(Schemas.JOB, send("GET", base + "/v1/jobs/" + named.id(), null).body()))
+                .isEmpty();
+    }
+
+    @Test
     void badRequestsAreJsonErrors() throws Exception {
         String base = serve();
         assertThat(error(send("POST", base + "/v1/jobs", "{\"tests\":[\"burnin.computer\"],\"durationSeconds\":1}"), 400)
@@ -294,6 +314,8 @@ class JobsApiTest {
                 .contains("durationSeconds");
         assertThat(error(send("POST", base + "/v1/jobs", "{\"type\":\"fio\",\"durationSeconds\":1}"), 400).message())
                 .contains("unknown job type");
+        assertThat(error(send("POST", base + "/v1/jobs", "{\"specName\":\"dgx-a100\",\"durationSeconds\":1}"), 400)
+                .message()).contains("no built-in spec named 'dgx-a100'");
         error(send("POST", base + "/v1/jobs", "{not json"), 400);
         error(send("POST", base + "/v1/jobs", ""), 400);
         error(send("GET", base + "/v1/jobs/nope", null), 404);

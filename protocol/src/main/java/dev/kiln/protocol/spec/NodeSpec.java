@@ -10,6 +10,7 @@ import java.util.Set;
  *
  * @param name           stable identifier, e.g. {@code hgx-h100}
  * @param disabledChecks check ids this SKU does not run (e.g. {@code gpu.mig})
+ * @param burnin         per-GPU burn-in throughput minimums; null: Kiln's per-GPU-model defaults judge
  */
 public record NodeSpec(
         String name,
@@ -19,7 +20,8 @@ public record NodeSpec(
         InfinibandSpec infiniband,
         HostSpec host,
         Thresholds thresholds,
-        Set<String> disabledChecks) {
+        Set<String> disabledChecks,
+        BurninSpec burnin) {
 
     public NodeSpec {
         disabledChecks = disabledChecks == null ? Set.of() : Set.copyOf(disabledChecks);
@@ -71,6 +73,18 @@ public record NodeSpec(
             eccUncorrectable = eccUncorrectable == null ? 0L : eccUncorrectable;
             xid = xid == null ? XidPolicy.DEFAULT : xid;
         }
+    }
+
+    /**
+     * Minimum throughput each GPU must reach in burn-in (a test below it FAILs after a confirming repeat).
+     * Any minimum left null falls back to Kiln's per-GPU-model default, if there is one.
+     *
+     * @param computeTflopsFp32   FP32 FMA TFLOP/s ({@code burnin.compute}, metric {@code tflops})
+     * @param computeTflopsTensor tensor-core TFLOP/s ({@code burnin.compute}, metric {@code tensorTflops})
+     * @param hbmGbps             device-memory copy bandwidth, GB/s ({@code burnin.hbm-bandwidth})
+     * @param pcieGbps            pinned host-device bandwidth each way, GB/s ({@code burnin.pcie})
+     */
+    public record BurninSpec(Double computeTflopsFp32, Double computeTflopsTensor, Double hbmGbps, Double pcieGbps) {
     }
 
     /**

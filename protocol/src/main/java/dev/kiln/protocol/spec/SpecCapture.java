@@ -59,7 +59,7 @@ public final class SpecCapture {
         String description = "captured from " + inv.node().name() + " (" + inv.gpus().size() + "x "
                 + (model == null ? "no GPU" : model) + ") on " + inv.collectedAt();
         return new Captured(new NodeSpec(name, description, gpu, driverSpec, ib, host, NodeSpec.Thresholds.DEFAULT,
-                Set.of()), List.copyOf(deviations));
+                Set.of(), null), List.copyOf(deviations));
     }
 
     /** The most common non-null value; ties go to the first seen. Records how many disagreed. */

@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  */
 final class SpecParser {
     static final List<String> TOP = List.of("spec", "description", "gpu", "driver", "infiniband", "host",
-            "thresholds", "checks");
+            "thresholds", "burnin", "checks");
     static final List<String> GPU = List.of("count", "model", "memoryMiB", "busIds", "vbios", "pcie", "nvlinks",
             "ecc", "persistence", "mig", "powerLimitWatts");
     static final List<String> PCIE = List.of("generation", "width");
@@ -46,6 +46,7 @@ final class SpecParser {
     static final List<String> THRESHOLDS = List.of("temperatureMarginCelsius", "eccUncorrectable", "xid");
     static final List<String> XID = List.of("fail", "warn", "windowMinutes");
     static final List<String> CHECKS = List.of("disabled");
+    static final List<String> BURNIN = List.of("computeTflopsFp32", "computeTflopsTensor", "hbmGbps", "pcieGbps");
 
     static final List<Integer> PCIE_WIDTHS = List.of(1, 2, 4, 8, 12, 16, 32);
     static final List<String> IB_STATES = List.of("DOWN", "INIT", "ARMED", "ACTIVE", "ACTIVE_DEFER");
@@ -58,6 +59,8 @@ final class SpecParser {
     static final long MAX_HOST_MEMORY_GIB = 1024L * 1024;
     static final int MAX_XID = 999;
     static final int MAX_WINDOW_MINUTES = 525_600;
+    /** Upper bound of any burn-in minimum (TFLOP/s or GB/s); far above any GPU, so a typo is caught. */
+    static final double MAX_BURNIN = 1_000_000;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
     private static final Pattern BUS_ID = Pattern.compile(
@@ -156,7 +159,8 @@ final class SpecParser {
         NodeSpec.HostSpec host = host(top);
         missingSections(top);
         NodeSpec.Thresholds thresholds = thresholds(top);
-        return new NodeSpec(name, description, gpu, driver, infiniband, host, thresholds, disabled);
+        NodeSpec.BurninSpec burnin = burnin(top);
+        return new NodeSpec(name, description, gpu, driver, infiniband, host, thresholds, disabled, burnin);
     }
 
     private String name(Section top) {
@@ -390,6 +394,26 @@ final class SpecParser {
         }
         NodeSpec.XidPolicy xid = xid(t);
         return new NodeSpec.Thresholds(margin, ecc, xid);
+    }
+
+    private NodeSpec.BurninSpec burnin(Section top) {
+        if (present(top, "burnin") == null) {
+            if (!bad.contains("burnin")) {
+                Node key = top.keys.get("burnin");
+                warn(key != null ? line(key) : top.line, "burnin", "no 'burnin' section: burn-in throughput is "
+                        + "judged by Kiln's per-model defaults (none for an unknown GPU model)");
+            }
+            return null;
+        }
+        Section b = child(top, "burnin", BURNIN);
+        if (b == null) {
+            return null;
+        }
+        Double fp32 = number(b, "computeTflopsFp32", MAX_BURNIN);
+        Double tensor = number(b, "computeTflopsTensor", MAX_BURNIN);
+        Double hbm = number(b, "hbmGbps", MAX_BURNIN);
+        Double pcie = number(b, "pcieGbps", MAX_BURNIN);
+        return new NodeSpec.BurninSpec(fp32, tensor, hbm, pcie);
     }
 
     /** One Xid list as written: each Xid with its node and its index in the list. */

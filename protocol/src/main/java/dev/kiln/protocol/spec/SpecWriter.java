@@ -84,6 +84,15 @@ final class SpecWriter {
         put(xid, "windowMinutes", t.xid().windowMinutes());
         thresholds.put("xid", xid);
         top.put("thresholds", thresholds);
+        if (s.burnin() != null) {
+            NodeSpec.BurninSpec b = s.burnin();
+            Map<String, Object> burnin = new LinkedHashMap<>();
+            put(burnin, "computeTflopsFp32", number(b.computeTflopsFp32()));
+            put(burnin, "computeTflopsTensor", number(b.computeTflopsTensor()));
+            put(burnin, "hbmGbps", number(b.hbmGbps()));
+            put(burnin, "pcieGbps", number(b.pcieGbps()));
+            top.put("burnin", burnin);
+        }
         Map<String, Object> checks = new LinkedHashMap<>();
         checks.put("disabled", sorted(s.disabledChecks()));
         top.put("checks", checks);

@@ -29,13 +29,16 @@ class NodeSpecJsonTest {
     void jsonHasTheSpecFilesShape() {
         JsonNode json = KilnJson.mapper().valueToTree(FULL_SPEC);
         assertThat(json.properties()).extracting(java.util.Map.Entry::getKey).containsExactly(
-                "spec", "description", "gpu", "driver", "infiniband", "host", "thresholds", "checks");
+                "spec", "description", "gpu", "driver", "infiniband", "host", "thresholds", "burnin", "checks");
         assertThat(json.get("spec").asText()).isEqualTo("hgx-h100");
         assertThat(json.at("/gpu/pcie/generation").asInt()).isEqualTo(5);
         assertThat(json.at("/gpu/pcie/width").asInt()).isEqualTo(16);
         assertThat(json.at("/infiniband/rateGbps").isIntegralNumber()).isTrue();
         assertThat(json.at("/thresholds/xid/fail").toString()).isEqualTo("[48,64,74,79,92,95]");
         assertThat(json.at("/checks/disabled").toString()).isEqualTo("[\"gpu.processes\"]");
+        assertThat(json.get("burnin").toString())
+                .isEqualTo("{\"computeTflopsFp32\":42.5,\"computeTflopsTensor\":510,\"hbmGbps\":2465,\"pcieGbps\":46.75}");
+        assertThat(KilnJson.mapper().valueToTree(SpecSamples.MINIMAL).has("burnin")).isFalse();
         assertThat(json.toString()).doesNotContain("pcieGeneration", "disabledChecks", "\"name\"");
     }
 
@@ -108,6 +111,22 @@ class NodeSpecJsonTest {
                 .anySatisfy(m -> assertThat(m).contains("disabled"));
         assertThat(Schemas.errors(Schemas.SPEC, mutate(j -> ((ObjectNode) j.get("infiniband")).put("state", "UP"))))
                 .anySatisfy(m -> assertThat(m).contains("state"));
+        assertThat(Schemas.errors(Schemas.SPEC, mutate(j -> ((ObjectNode) j.get("burnin")).put("hbmGbps", 0))))
+                .anySatisfy(m -> assertThat(m).contains("hbmGbps"));
+        assertThat(Schemas.errors(Schemas.SPEC, mutate(j -> ((ObjectNode) j.get("burnin")).put("hbmGbs", 2000))))
+                .anySatisfy(m -> assertThat(m).contains("hbmGbs"));
+    }
+
+    @Test
+    void aBadBurninMinimumInJsonIsRejectedNamingTheField() {
+        ObjectNode json = KilnJson.mapper().valueToTree(FULL_SPEC);
+        ((ObjectNode) json.get("burnin")).put("pcieGbps", -1);
+        assertThatThrownBy(() -> KilnJson.mapper().treeToValue(json, NodeSpec.class))
+                .hasMessageContaining("spec: field 'burnin.pcieGbps' must be a number above 0 and at most 1000000, got -1");
+        ((ObjectNode) json.get("burnin")).remove("pcieGbps");
+        ((ObjectNode) json.get("burnin")).put("hbmGbs", 2000);
+        assertThatThrownBy(() -> KilnJson.mapper().treeToValue(json, NodeSpec.class))
+                .hasMessageContaining("unknown field 'burnin.hbmGbs'");
     }
 
     private static JsonNode mutate(java.util.function.Consumer<ObjectNode> change) {

@@ -49,6 +49,8 @@ class SpecFileTest {
                   "host": {"cpuSockets": 2, "memoryGiB": 2000},
                   "thresholds": {"temperatureMarginCelsius": 10, "eccUncorrectable": 0,
                                  "xid": {"fail": [48, 64, 74, 79, 92, 95], "warn": [63, 94], "windowMinutes": 60}},
+                  "burnin": {"computeTflopsFp32": 42.5, "computeTflopsTensor": 510, "hbmGbps": 2465.0,
+                             "pcieGbps": 46.75},
                   "checks": {"disabled": ["gpu.processes"]}
                 }
                 """);

@@ -42,7 +42,11 @@ class SpecLintTest {
             driver: {min: 550.54.15}
             infiniband: {ports: 2, rateGbps: 200, state: ACTIVE}
             host: {cpuSockets: 2, memoryGiB: 768}
+            burnin: {computeTflopsFp32: 68, computeTflopsTensor: 255, hbmGbps: 680, pcieGbps: 21.25}
             """;
+
+    private static final String NO_BURNIN = "no 'burnin' section: burn-in throughput is judged by Kiln's per-model "
+            + "defaults (none for an unknown GPU model)";
 
     @Test
     void everyProblemAtOnceInLineOrder() {
@@ -73,7 +77,7 @@ class SpecLintTest {
                         org.assertj.core.groups.Tuple.tuple(lineOf(text, "driver:"), "driver.max"),
                         org.assertj.core.groups.Tuple.tuple(lineOf(text, "disabled:"), "checks.disabled[0]"));
         assertThat(problems).filteredOn(p -> !p.isError()).extracting(SpecProblem::field).containsExactly(
-                "infiniband", "gpu.vbios", "gpu.nvlinks", "thresholds.eccUncorrectable");
+                "infiniband", "burnin", "gpu.vbios", "gpu.nvlinks", "thresholds.eccUncorrectable");
         assertThat(problems).extracting(SpecProblem::line).isSorted();
         assertThat(problems).allSatisfy(p -> assertThat(p.source()).isEqualTo(SOURCE));
         assertThat(SpecLint.hasErrors(problems)).isTrue();
@@ -113,6 +117,7 @@ class SpecLintTest {
     void everyExpectationLeftOutIsNamedWithTheCheckThatWillSkip() {
         List<SpecProblem> w = warnings("spec: x\ngpu:\n  count: 8\ndriver: {}\ninfiniband: {rateGbps: 400}\nhost: {}\n");
         assertThat(w).extracting(SpecProblem::message).containsExactly(
+                NO_BURNIN,
                 "gpu.model not set: check gpu.model will be SKIPped (set it, or list gpu.model in checks.disabled)",
                 "gpu.memoryMiB not set: check gpu.memory will be SKIPped (set it, or list gpu.memory in checks.disabled)",
                 "gpu.vbios not set: check gpu.vbios will be SKIPped (set it, or list gpu.vbios in checks.disabled)",
@@ -136,7 +141,8 @@ class SpecLintTest {
                         + "gpu.ecc.mode, gpu.persistence, gpu.mig, gpu.power.limit will be SKIPped",
                 "no 'driver' section: check driver.version will be SKIPped",
                 "no 'infiniband' section: checks ib.port.state, ib.port.rate will be SKIPped",
-                "no 'host' section: checks host.cpu, host.memory will be SKIPped");
+                "no 'host' section: checks host.cpu, host.memory will be SKIPped",
+                NO_BURNIN);
     }
 
     @Test
@@ -194,6 +200,43 @@ class SpecLintTest {
     void aMisspeltFieldIsNotAlsoNotSet() {
         List<SpecProblem> problems = lint(COMPLETE.replace("memoryMiB", "memoryMib"));
         assertThat(problems).singleElement().satisfies(p -> assertThat(p.field()).isEqualTo("gpu.memoryMib"));
+    }
+
+    @Test
+    void burninMinimumsAreCheckedFieldByField() {
+        String text = COMPLETE.replace("burnin: {computeTflopsFp32: 68, computeTflopsTensor: 255, hbmGbps: 680, pcieGbps: 21.25}\n",
+                """
+                burnin:
+                  computeTflopsFp32: 0
+                  computeTflopsTensor: lots
+                  hbmGbps: 680
+                  pcieGbs: 21
+                """);
+        assertThat(lint(text)).extracting(SpecProblem::line, SpecProblem::field, SpecProblem::message).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(lineOf(text, "computeTflopsFp32"), "burnin.computeTflopsFp32",
+                        "field 'burnin.computeTflopsFp32' must be a number above 0 and at most 1000000, got 0"),
+                org.assertj.core.groups.Tuple.tuple(lineOf(text, "computeTflopsTensor"), "burnin.computeTflopsTensor",
+                        "field 'burnin.computeTflopsTensor' must be a number above 0 and at most 1000000, got 'lots'"),
+                org.assertj.core.groups.Tuple.tuple(lineOf(text, "pcieGbs"), "burnin.pcieGbs",
+                        "unknown field 'burnin.pcieGbs' (did you mean 'pcieGbps'?); expected one of computeTflopsFp32, "
+                                + "computeTflopsTensor, hbmGbps, pcieGbps"));
+        assertThat(lint(COMPLETE.replace("burnin: {computeTflopsFp32", "burnin: [computeTflopsFp32")
+                .replace("pcieGbps: 21.25}", "pcieGbps: 21.25]"))).singleElement()
+                .satisfies(p -> assertThat(p.message()).startsWith("field 'burnin' must be a mapping of field: value"));
+    }
+
+    @Test
+    void noBurninSectionIsAWarningNotAnError() {
+        String text = COMPLETE.replace("burnin: {computeTflopsFp32: 68, computeTflopsTensor: 255, hbmGbps: 680, pcieGbps: 21.25}\n", "");
+        assertThat(lint(text)).singleElement().satisfies(p -> {
+            assertThat(p.severity()).isEqualTo(Severity.WARNING);
+            assertThat(p.field()).isEqualTo("burnin");
+            assertThat(p.message()).contains("burn-in throughput is judged by Kiln's per-model defaults");
+        });
+        assertThat(SpecFile.parse(SOURCE, text).burnin()).isNull();
+        assertThat(SpecFile.parse(SOURCE, COMPLETE).burnin()).isEqualTo(new NodeSpec.BurninSpec(68.0, 255.0, 680.0, 21.25));
+        // A partial section: the rest falls back to the defaults, without a warning.
+        assertThat(lint(COMPLETE.replace("computeTflopsFp32: 68, ", ""))).isEmpty();
     }
 
     @Test

@@ -34,6 +34,11 @@ final class SpecSamples {
               temperatureMarginCelsius: 10
               eccUncorrectable: 0
               xid: {fail: [48, 64, 74, 79, 92, 95], warn: [63, 94], windowMinutes: 60}
+            burnin:                               # per-GPU minimums; a test below one FAILs
+              computeTflopsFp32: 42.5
+              computeTflopsTensor: 510
+              hbmGbps: 2465
+              pcieGbps: 46.75
             checks:
               disabled: [gpu.processes]
             """;
@@ -49,10 +54,11 @@ final class SpecSamples {
             new NodeSpec.InfinibandSpec(8, 400.0, "ACTIVE"),
             new NodeSpec.HostSpec(2, 2000L),
             new NodeSpec.Thresholds(10, 0L, new NodeSpec.XidPolicy(Set.of(48, 64, 74, 79, 92, 95), Set.of(63, 94), 60)),
-            Set.of("gpu.processes"));
+            Set.of("gpu.processes"),
+            new NodeSpec.BurninSpec(42.5, 510.0, 2465.0, 46.75));
 
     /** Only a name: every expectation left out. */
-    static final NodeSpec MINIMAL = new NodeSpec("bare", null, null, null, null, null, null, null);
+    static final NodeSpec MINIMAL = new NodeSpec("bare", null, null, null, null, null, null, null, null);
 
     /** 1-based line of the first line of {@code text} that contains {@code fragment}. */
     static int lineOf(String text, String fragment) {

@@ -27,7 +27,11 @@ class SpecYamlTest {
     static Stream<NodeSpec> specs() {
         return Stream.concat(Stream.of(FULL_SPEC, SpecSamples.MINIMAL,
                         SpecFile.parse("x.yaml", "spec: sparse\ngpu: {}\ndriver: {max: 580}\ninfiniband: {}\nhost: {}\n"),
-                        SpecFile.parse("x.yaml", "spec: strict\nthresholds: {xid: {fail: [], warn: [], windowMinutes: 1}}\n")),
+                        SpecFile.parse("x.yaml", "spec: strict\nthresholds: {xid: {fail: [], warn: [], windowMinutes: 1}}\n"),
+                        SpecFile.parse("x.yaml", "spec: hbm-only\nburnin: {hbmGbps: 0.5}\n"),
+                        SpecFile.parse("x.yaml", "spec: burnin-empty\nburnin: {}\n"),
+                        new NodeSpec("precise", null, null, null, null, null, null, null,
+                                new NodeSpec.BurninSpec(1e-3, 123456.789, 999999.0, null))),
                 BuiltinSpecs.names().stream().map(BuiltinSpecs::get));
     }
 
@@ -69,6 +73,7 @@ class SpecYamlTest {
                   temperatureMarginCelsius: 10
                   eccUncorrectable: 0
                   xid: {fail: [48, 64, 74, 79, 92, 95], warn: [63, 94], windowMinutes: 60}
+                burnin: {computeTflopsFp32: 42.5, computeTflopsTensor: 510, hbmGbps: 2465, pcieGbps: 46.75}
                 checks:
                   disabled: [gpu.processes]
                 """);
@@ -96,7 +101,7 @@ class SpecYamlTest {
         NodeSpec spec = new NodeSpec("x", text.isBlank() ? "blank" : text,
                 new NodeSpec.GpuSpec(null, text.isBlank() ? "m" : text.strip(), null, List.of(),
                         text.isBlank() ? List.of() : List.of(text.strip()), null, null, null, null, null, null, null),
-                null, null, null, null, Set.of());
+                null, null, null, null, Set.of(), null);
         if (text.equals(text.strip())) {
             assertThat(roundTrip(spec)).isEqualTo(spec);
         } else {
@@ -109,7 +114,7 @@ class SpecYamlTest {
     void longFlowListsWrapToBlockStyle() {
         NodeSpec spec = new NodeSpec("x", null, new NodeSpec.GpuSpec(null, null, null, List.of(),
                 List.of("96.00.74.00.1C", "96.00.74.00.1D", "96.00.74.00.1E", "96.00.74.00.1F", "96.00.74.00.20",
-                        "96.00.74.00.21"), null, null, null, null, null, null, null), null, null, null, null, null);
+                        "96.00.74.00.21"), null, null, null, null, null, null, null), null, null, null, null, null, null);
         assertThat(SpecFile.toYaml(spec)).contains("  vbios:\n    - 96.00.74.00.1C\n");
         assertThat(roundTrip(spec)).isEqualTo(spec);
     }
