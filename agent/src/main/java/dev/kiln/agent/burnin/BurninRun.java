@@ -118,7 +118,8 @@ public final class BurninRun {
                         window.get(g.index()).clear();
                     }
                     Verdicts.Baseline before = baselines.getOrDefault(g.index(), Verdicts.Baseline.ZERO);
-                    GpuTestResult judged = Verdicts.judge(r, during, before);
+                    GpuTestResult judged = withTelemetryGaps(Verdicts.judge(r, during, before), during,
+                            sampleFailures.remove(g.index()), lastSampleFailure.remove(g.index()));
                     baselines.put(g.index(), Verdicts.after(before, during));
                     anyFail |= !"PASS".equals(judged.verdict()) && !"SKIP".equals(judged.verdict());
                     out.accept(WorkerLine.result(judged));
@@ -182,13 +183,43 @@ public final class BurninRun {
         }
     }
 
+    private final Map<Integer, Integer> sampleFailures = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, String> lastSampleFailure = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Thermal, ECC and Xid rules need telemetry: a test with no sample at all cannot PASS (ERROR),
+     * and failed samples are named in the findings.
+     */
+    static GpuTestResult withTelemetryGaps(GpuTestResult r, List<TelemetrySample> during, Integer failures,
+                                           String lastFailure) {
+        List<String> findings = new ArrayList<>(r.findings());
+        String verdict = r.verdict();
+        String reason = r.reason();
+        if (failures != null && failures > 0) {
+            findings.add(failures + " telemetry sample(s) failed during the test, last: " + lastFailure);
+        }
+        if (during.isEmpty() && ("PASS".equals(verdict))) {
+            verdict = "ERROR";
+            reason = "no telemetry could be sampled during the test, so thermal, ECC and Xid rules could not be applied";
+            findings.add(reason);
+        }
+        if (findings.size() == r.findings().size()) {
+            return r;
+        }
+        return new GpuTestResult(r.gpuIndex(), r.uuid(), r.serial(), r.pciBusId(), r.test(), verdict, reason,
+                r.metrics(), List.copyOf(findings), r.durationMs());
+    }
+
     private void sampleAll() {
         for (BurninBackend.GpuRef g : job.gpus()) {
             TelemetrySample s;
             try {
                 s = backend.sample(g.index());
             } catch (RuntimeException e) {
-                continue;   // a reading that failed is no reading; the test's own result says why
+                // No reading, but never silently: the test's result says telemetry failed.
+                sampleFailures.merge(g.index(), 1, Integer::sum);
+                lastSampleFailure.put(g.index(), e.toString());
+                continue;
             }
             synchronized (window) {
                 window.get(g.index()).add(s);

@@ -106,6 +106,28 @@ public final class BurninSupervisor {
     }
 
     private void read() {
+        // Whatever happens in here, the job must end: a dead reader must never leave it RUNNING.
+        int exit = -1;
+        try {
+            readLines();
+            try {
+                exit = process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                kill();
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "burn-in worker reader failed", e);
+            kill();
+            if (killedFor == null) {
+                killedFor = "the agent could not read the burn-in worker's output (" + e + ") and stopped it";
+            }
+        } finally {
+            finish(exit);
+        }
+    }
+
+    private void readLines() {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8))) {
             for (String text; (text = in.readLine()) != null; ) {
@@ -116,6 +138,9 @@ public final class BurninSupervisor {
                     String bad = text;
                     LOG.warning(() -> "burn-in worker " + process.pid() + " wrote a line that is not JSON: " + bad);
                     continue;
+                }
+                if (line == null || line.type() == null) {
+                    continue; // "null" or {} is no line at all
                 }
                 if (!WorkerLine.TELEMETRY.equals(line.type())) {
                     // Telemetry comes from a sampler that runs on while a test is stuck: it is no sign of life.
@@ -134,17 +159,8 @@ public final class BurninSupervisor {
                 }
             }
         } catch (IOException e) {
-            // The pipe broke with the worker; the exit status below says what happened.
+            // The pipe broke with the worker; the exit status says what happened.
         }
-        int exit;
-        try {
-            exit = process.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            kill();
-            exit = -1;
-        }
-        finish(exit);
     }
 
     private void watch() {
@@ -178,6 +194,18 @@ public final class BurninSupervisor {
         try {
             if (!process.waitFor(timing.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
+                if (!process.waitFor(timing.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                    // Unkillable (in the kernel, typically inside the NVIDIA driver after an Xid 79): its
+                    // pipe may never close, so end the job here instead of waiting on the reader.
+                    if (killedFor == null && !cancelled) {
+                        killedFor = "the burn-in worker";
+                    }
+                    String why = (cancelled ? "cancelled, but " : killedFor + "; ") + "worker pid " + process.pid()
+                            + " could not be killed (stuck in the driver?): reboot the node";
+                    killedFor = why;
+                    cancelled = false;
+                    finish(-1);
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -33,6 +33,8 @@ public final class BurninWorker {
                 out.flush();
             }
         };
+        // First of all: cuInit/nvmlInit can hang on a wedged GPU, and a worker must never outlive its agent.
+        watchParent();
         WorkerJob job;
         BurninBackend backend;
         try {
@@ -42,7 +44,6 @@ public final class BurninWorker {
             sink.accept(WorkerLine.error("cannot start the burn-in: " + e.getMessage()));
             return 2;
         }
-        watchParent();
         try (backend) {
             new BurninRun(job, backend, sink).run();
             return 0;

@@ -514,9 +514,16 @@ public final class JobManager implements AutoCloseable {
         Job job;
         synchronized (this) {
             job = running;
+            // Re-checked under the same lock that ends jobs: never overwrite a verdict that just landed.
+            if (job == null || job.supervisor == null || job.state.terminal()) {
+                return;
+            }
         }
-        if (job != null && job.supervisor != null) {
+        {
             synchronized (this) {
+                if (running != job || job.state.terminal()) {
+                    return;
+                }
                 job.state = JobState.INTERRUPTED;
                 job.reason = "the agent stopped while this job ran";
                 job.finishedAt = Instant.now();

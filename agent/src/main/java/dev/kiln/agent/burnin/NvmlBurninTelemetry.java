@@ -118,20 +118,26 @@ final class NvmlBurninTelemetry implements AutoCloseable {
     TelemetrySample sample(int index) {
         GpuDevice d = device(index);
         drainXids();
+        Baseline b = baselines.get(index);
+        // Read everything first: if a reading throws (common right after an Xid), the queued Xids
+        // stay queued for the next sample instead of being dropped with this one.
+        ClockInfo clocks = d.clocks();
+        PowerInfo power = d.power();
+        List<String> reasons = clocks.eventReasons().stream().map(ClockEventReason::id).toList();
+        Integer temperature = d.temperatureCelsius().orElse(null);
+        Integer memoryTemperature = d.memoryTemperatureCelsius().orElse(null);
+        Long ecc = delta(eccUncorrectable(d), b.eccUncorrectable());
+        Long remapped = delta(remappedRows(d), b.remappedRows());
+        Long replays = delta(pcieReplays(d), b.pcieReplays());
         List<Integer> newXids;
         synchronized (pendingXids) {
             List<Integer> q = pendingXids.get(index);
             newXids = List.copyOf(q);
             q.clear();
         }
-        Baseline b = baselines.get(index);
-        ClockInfo clocks = d.clocks();
-        PowerInfo power = d.power();
-        List<String> reasons = clocks.eventReasons().stream().map(ClockEventReason::id).toList();
-        return new TelemetrySample(Instant.now(), index, d.temperatureCelsius().orElse(null),
-                d.memoryTemperatureCelsius().orElse(null), power.usageMilliwatts().orElse(null),
-                clocks.smMhz().orElse(null), reasons, delta(eccUncorrectable(d), b.eccUncorrectable()),
-                delta(remappedRows(d), b.remappedRows()), delta(pcieReplays(d), b.pcieReplays()), newXids);
+        return new TelemetrySample(Instant.now(), index, temperature, memoryTemperature,
+                power.usageMilliwatts().orElse(null), clocks.smMhz().orElse(null), reasons, ecc, remapped, replays,
+                newXids);
     }
 
     /** NVML's total-energy counter (millijoules since the driver loaded), if the GPU has one. */

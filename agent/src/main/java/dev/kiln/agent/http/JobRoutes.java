@@ -104,24 +104,60 @@ final class JobRoutes {
         String id = ctx.pathParam("id");
         HttpServerResponse resp = ctx.response();
         Context context = ctx.vertx().getOrCreateContext();
-        JobManager.Subscription sub;
-        try {
-            sub = agent.jobs().subscribe(id,
-                    e -> context.runOnContext(v -> write(resp, e)),
-                    () -> context.runOnContext(v -> {
-                        if (!resp.ended() && !resp.closed()) {
-                            resp.end();
-                        }
-                    }));
-        } catch (JobException e) {
-            AgentRoutes.error(ctx, e.status(), e.code(), e.getMessage());
+        // The job manager's lock is held across file writes: subscribe on a worker thread. Live events
+        // that arrive before the backlog is written wait (all on this context's thread), so order holds.
+        java.util.List<JobManager.JobEvent> early = new java.util.ArrayList<>();
+        boolean[] ready = {false};
+        boolean[] endedEarly = {false};
+        ctx.vertx().executeBlocking(() -> agent.jobs().subscribe(id,
+                        e -> context.runOnContext(v -> {
+                            if (ready[0]) {
+                                write(resp, e);
+                            } else {
+                                early.add(e);
+                            }
+                        }),
+                        () -> context.runOnContext(v -> {
+                            if (!ready[0]) {
+                                endedEarly[0] = true;
+                            } else if (!resp.ended() && !resp.closed()) {
+                                resp.end();
+                            }
+                        })), false)
+                .onSuccess(sub -> {
+                    stream(resp, sub, early);
+                    ready[0] = true;
+                    if (endedEarly[0] && !resp.ended() && !resp.closed()) {
+                        resp.end();
+                    }
+                })
+                .onFailure(e -> {
+                    if (e instanceof JobException je) {
+                        AgentRoutes.error(ctx, je.status(), je.code(), je.getMessage());
+                    } else {
+                        ctx.fail(e);
+                    }
+                });
+    }
+
+    private static void stream(HttpServerResponse resp, JobManager.Subscription sub,
+                               java.util.List<JobManager.JobEvent> early) {
+        if (resp.closed()) {
+            sub.cancel().run();
             return;
         }
         resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
                 .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
         resp.closeHandler(v -> sub.cancel().run());
+        long last = -1;
         for (JobManager.JobEvent e : sub.backlog()) {
             write(resp, e);
+            last = Math.max(last, e.seq());
+        }
+        for (JobManager.JobEvent e : early) {
+            if (e.seq() > last) {
+                write(resp, e);
+            }
         }
         if (sub.ended()) {
             resp.end();
