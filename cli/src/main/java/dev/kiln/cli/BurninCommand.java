@@ -131,7 +131,11 @@ final class BurninCommand implements Callable<Integer> {
                         timeout, maxInFlight, r -> output.started(byName.get(r.node().name()), r), err, verbose);
                 if (detach) {
                     output.detached(jobs);
-                    return ExitCodes.forRun((int) jobs.stream().filter(j -> j.outcome.notQueried()).count(), 0);
+                    // A job the agent accepted but that already ended badly (e.g. the worker could not start)
+                    // is a failure even when detached.
+                    int failedAlready = (int) jobs.stream().filter(j -> j.status != null && j.status.state().terminal()
+                            && j.status.state() != dev.kiln.protocol.burnin.JobState.PASSED).count();
+                    return ExitCodes.forRun((int) jobs.stream().filter(j -> j.outcome.notQueried()).count(), failedAlready);
                 }
                 follow(fanOut, jobs, byName, timeout, maxInFlight, output, cancelling);
             } finally {

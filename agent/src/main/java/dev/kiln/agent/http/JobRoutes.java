@@ -168,6 +168,12 @@ final class JobRoutes {
         if (resp.ended() || resp.closed()) {
             return;
         }
+        if (resp.writeQueueFull()) {
+            // A client that stopped reading must not grow the agent's memory for the life of a long job:
+            // drop it; it can reconnect and get the backlog again.
+            resp.reset();
+            return;
+        }
         resp.write("id: " + e.seq() + "\nevent: " + e.type() + "\ndata: " + e.json() + "\n\n");
     }
 
