@@ -88,14 +88,28 @@ public final class BurninRun {
                     raw.put(gpus.get(k).index(), get(running.get(k), test, gpus.get(k)));
                 }
                 sampleAll();   // every GPU's state at the end of the test is judged too
+                // Confirming repeats for every GPU below its minimum run together, so a repeat sees the
+                // same contention (power, heat, host bandwidth) as the first run, and k low GPUs cost one
+                // repeat's time, not k.
+                Map<Integer, Map<String, BurninThresholds.Minimum>> minimaByGpu = new LinkedHashMap<>();
+                Map<Integer, Future<GpuTestResult>> repeats = new LinkedHashMap<>();
                 for (BurninBackend.GpuRef g : gpus) {
-                    GpuTestResult r = raw.get(g.index());
                     Map<String, BurninThresholds.Minimum> minima = BurninThresholds.minima(test, g.name(),
                             job.burnin(), job.specName());
+                    minimaByGpu.put(g.index(), minima);
+                    if (Verdicts.belowMinimum(raw.get(g.index()), minima).isPresent()) {
+                        repeats.put(g.index(), perGpu.submit(() -> runOne(test, g, share, f -> { })));
+                    }
+                }
+                if (!repeats.isEmpty()) {
+                    current = test + " (confirming repeat on GPU " + repeats.keySet() + ")";
+                }
+                for (BurninBackend.GpuRef g : gpus) {
+                    GpuTestResult r = raw.get(g.index());
+                    Map<String, BurninThresholds.Minimum> minima = minimaByGpu.get(g.index());
                     Optional<String> low = Verdicts.belowMinimum(r, minima);
                     if (low.isPresent()) {
-                        current = test + " on GPU " + g.index() + " (confirming repeat)";
-                        GpuTestResult again = get(perGpu.submit(() -> runOne(test, g, share, f -> { })), test, g);
+                        GpuTestResult again = get(repeats.get(g.index()), test, g);
                         Optional<String> lowAgain = Verdicts.belowMinimum(again, minima);
                         List<String> findings = new ArrayList<>(again.findings());
                         findings.add("first run: " + low.get());

@@ -212,6 +212,50 @@ class BurninRunTest {
     }
 
     @Test
+    void confirmingRepeatsOfSeveralLowGpusRunTogether() throws Exception {
+        WorkerJob job = new WorkerJob(1, "test-job", "node-1", null, WorkerJob.SIMULATED, "hgx-h100", null, gpus(4),
+                List.of(BurninTestIds.HBM_BANDWIDTH), 300, 20, 100, 50, 1_000, "impossible",
+                new NodeSpec.BurninSpec(null, null, 999999.0, null));
+        BurninBackend sim = new SimulatedBurninBackend(ServerPresets.HGX_H100, job.gpus(), List.of(), 0.3);
+        java.util.Map<Integer, java.util.concurrent.atomic.AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger repeatsNow = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger maxRepeatsAtOnce = new java.util.concurrent.atomic.AtomicInteger();
+        BurninBackend counting = new BurninBackend() {
+            public List<GpuRef> gpus() {
+                return sim.gpus();
+            }
+
+            public GpuTestResult run(String test, GpuRef gpu, java.time.Duration budget, CancelCheck cancel,
+                                     ProgressSink sink) throws InterruptedException {
+                boolean repeat = calls.computeIfAbsent(gpu.index(), k -> new java.util.concurrent.atomic.AtomicInteger())
+                        .incrementAndGet() > 1;
+                if (repeat) {
+                    maxRepeatsAtOnce.accumulateAndGet(repeatsNow.incrementAndGet(), Math::max);
+                }
+                try {
+                    return sim.run(test, gpu, budget, cancel, sink);
+                } finally {
+                    if (repeat) {
+                        repeatsNow.decrementAndGet();
+                    }
+                }
+            }
+
+            public dev.kiln.protocol.burnin.TelemetrySample sample(int gpuIndex) {
+                return sim.sample(gpuIndex);
+            }
+
+            public void close() {
+                sim.close();
+            }
+        };
+        Run r = run(job, counting);
+        assertThat(r.verdict()).isEqualTo("FAIL");
+        assertThat(calls.values()).hasSize(4).allMatch(c -> c.get() == 2);
+        assertThat(maxRepeatsAtOnce.get()).as("the four confirming repeats overlap").isEqualTo(4);
+    }
+
+    @Test
     void theBuiltInSpecsMinimumsPassAHealthyNodeAndAreNamed() throws Exception {
         NodeSpec spec = BuiltinSpecs.get("hgx-h100");
         Run r = simWithSpec(spec.name(), spec.burnin(), List.of(BurninTestIds.COMPUTE, BurninTestIds.HBM_BANDWIDTH,
