@@ -63,8 +63,8 @@ public final class BurninRun {
         boolean anyFail = false;
         try {
             ticker.scheduleAtFixedRate(this::tick, 0, job.heartbeatMillis(), TimeUnit.MILLISECONDS);
-            ticker.scheduleAtFixedRate(this::sampleAll, job.telemetryMillis(), job.telemetryMillis(),
-                    TimeUnit.MILLISECONDS);
+            java.util.concurrent.ScheduledFuture<?> sampling = ticker.scheduleAtFixedRate(this::sampleAll,
+                    job.telemetryMillis(), job.telemetryMillis(), TimeUnit.MILLISECONDS);
             Duration share = Duration.ofMillis(Math.max(1, job.durationMillis() / Math.max(1, tests.size())));
             for (int i = 0; i < tests.size(); i++) {
                 String test = tests.get(i);
@@ -104,12 +104,24 @@ public final class BurninRun {
                 if (!repeats.isEmpty()) {
                     current = test + " (confirming repeat on GPU " + repeats.keySet() + ")";
                 }
+                Map<Integer, GpuTestResult> repeated = new LinkedHashMap<>();
+                for (BurninBackend.GpuRef g : gpus) {
+                    if (repeats.containsKey(g.index())) {
+                        repeated.put(g.index(), get(repeats.get(g.index()), test, g));
+                    }
+                }
+                if (i == tests.size() - 1) {
+                    // Last test: stop background sampling and take the final sample ourselves, so no sample
+                    // (and no Xid in it) lands after this judgement, where nothing would ever judge it.
+                    sampling.cancel(false);
+                    sampleAll(); // takes sampleLock: waits out a sample the ticker had already started
+                }
                 for (BurninBackend.GpuRef g : gpus) {
                     GpuTestResult r = raw.get(g.index());
                     Map<String, BurninThresholds.Minimum> minima = minimaByGpu.get(g.index());
                     Optional<String> low = Verdicts.belowMinimum(r, minima);
                     if (low.isPresent()) {
-                        GpuTestResult again = get(repeats.get(g.index()), test, g);
+                        GpuTestResult again = repeated.get(g.index());
                         Optional<String> lowAgain = Verdicts.belowMinimum(again, minima);
                         List<String> findings = new ArrayList<>(again.findings());
                         findings.add("first run: " + low.get());
@@ -224,7 +236,16 @@ public final class BurninRun {
                 r.metrics(), List.copyOf(findings), r.durationMs());
     }
 
+    /** Held while sampling, so the last test can wait out a sample the ticker already started. */
+    private final Object sampleLock = new Object();
+
     private void sampleAll() {
+        synchronized (sampleLock) {
+            sampleAllNow();
+        }
+    }
+
+    private void sampleAllNow() {
         for (BurninBackend.GpuRef g : job.gpus()) {
             TelemetrySample s;
             try {
