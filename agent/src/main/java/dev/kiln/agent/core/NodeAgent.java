@@ -261,6 +261,7 @@ public final class NodeAgent implements AutoCloseable {
         if (eventWatcher != null) {
             eventWatcher.close();
         }
+        eventLog.close();
         gpuProbe.close();
     }
 

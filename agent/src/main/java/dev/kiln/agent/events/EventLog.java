@@ -95,7 +95,67 @@ public final class EventLog {
         if (!Files.isDirectory(stateDir) || !Files.isWritable(stateDir)) {
             return memoryBecause(bootId, perGpu, "state directory " + stateDir + " is not writable");
         }
-        return persisted(stateDir.resolve(FILE_NAME), bootId, perGpu);
+        Path key = stateDir.toAbsolutePath().normalize();
+        String busy = lock(key);
+        if (busy != null) {
+            return memoryBecause(bootId, perGpu, busy);
+        }
+        EventLog log = persisted(stateDir.resolve(FILE_NAME), bootId, perGpu);
+        log.lockKey = key;
+        return log;
+    }
+
+    /** {@value #LOCK_NAME} locks held by this process, one per state directory. */
+    private static final java.util.Map<Path, java.nio.channels.FileLock> LOCKS = new java.util.HashMap<>();
+    static final String LOCK_NAME = "events.lock";
+    private Path lockKey;
+
+    /**
+     * Takes the state directory's lock so two agents (or two logs in one process) never rewrite each
+     * other's events file: the file is rewritten whole from memory. Null when taken, else why not.
+     */
+    private static synchronized String lock(Path dir) {
+        if (LOCKS.containsKey(dir)) {
+            return "state directory " + dir + " is already used by another event log in this process";
+        }
+        try {
+            java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve(LOCK_NAME),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+            java.nio.channels.FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+                ch.close();
+                throw e;
+            }
+            if (lock == null) {
+                ch.close();
+                return "state directory " + dir + " is locked by another kiln-agent (" + dir.resolve(LOCK_NAME) + ")";
+            }
+            LOCKS.put(dir, lock);
+            return null;
+        } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+            return "cannot lock state directory " + dir + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+        }
+    }
+
+    /** Releases the state directory for the next log (an agent restart in the same process, tests). */
+    public void close() {
+        Path key = lockKey;
+        if (key == null) {
+            return;
+        }
+        lockKey = null;
+        synchronized (EventLog.class) {
+            java.nio.channels.FileLock lock = LOCKS.remove(key);
+            if (lock != null) {
+                try {
+                    lock.channel().close(); // releases the lock too
+                } catch (IOException e) {
+                    LOG.fine(() -> "closing " + key.resolve(LOCK_NAME) + ": " + e.getMessage());
+                }
+            }
+        }
     }
 
     private static EventLog memoryBecause(String bootId, int perGpu, String why) {

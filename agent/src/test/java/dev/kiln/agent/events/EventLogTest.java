@@ -95,13 +95,20 @@ class EventLogTest {
         EventLog first = EventLog.inStateDir(dir, "boot-1", 8);
         assertThat(first.file()).contains(dir.resolve(EventLog.FILE_NAME));
         first.recordAll(List.of(xid(0, 79, 0, "boot-1"), xid(3, 94, 5, "boot-1")));
-        assertThat(filesIn(dir)).as("no temporary file left behind").containsExactly(dir.resolve("events.json"));
+        assertThat(filesIn(dir)).as("no temporary file left behind")
+                .containsExactly(dir.resolve("events.json"), dir.resolve(EventLog.LOCK_NAME));
         JsonNode json = KilnJson.mapper().readTree(dir.resolve("events.json").toFile());
         assertThat(json.get("kind").asText()).isEqualTo("kiln.event-log");
         assertThat(json.get("schemaVersion").asInt()).isEqualTo(1);
         assertThat(json.get("events")).hasSize(2);
 
+        // While the first agent holds the directory, a second one keeps events in memory and says why.
+        EventLog concurrent = EventLog.inStateDir(dir, "boot-1", 8);
+        assertThat(concurrent.file()).isEmpty();
+        assertThat(concurrent.notes()).anySatisfy(n -> assertThat(n).contains("already used by another event log"));
+
         // The node rebooted: the new agent sees the old events, marked with the old boot.
+        first.close();
         EventLog second = EventLog.inStateDir(dir, "boot-2", 8);
         assertThat(second.all()).isEqualTo(first.all());
         assertThat(second.thisBoot()).isEmpty();
@@ -120,6 +127,7 @@ class EventLogTest {
         for (int i = 0; i < 10; i++) {
             big.record(xid(0, 13, i, "b"));
         }
+        big.close();
         EventLog small = EventLog.inStateDir(dir, "b", 3);
         assertThat(small.all()).extracting(GpuEvent::time)
                 .containsExactly(T0.plusSeconds(7), T0.plusSeconds(8), T0.plusSeconds(9));
@@ -179,6 +187,7 @@ class EventLogTest {
         Path stateDir = dir.resolve("state");
         EventLog log = EventLog.inStateDir(stateDir, "b", 8);
         // The directory vanishes under the agent (say, an unmounted volume).
+        Files.delete(stateDir.resolve(EventLog.LOCK_NAME));
         Files.delete(stateDir);
         Files.writeString(stateDir, "now a file");
         log.record(xid(0, 79, 0, "b"));
