@@ -4,6 +4,7 @@ import dev.kiln.agent.checks.SpecResolver;
 import dev.kiln.nvml.sim.Fault;
 import dev.kiln.protocol.GpuInventory;
 import dev.kiln.protocol.InventoryDocument;
+import dev.kiln.agent.core.AtomicFiles;
 import dev.kiln.protocol.KilnJson;
 import dev.kiln.protocol.ProtocolVersion;
 import dev.kiln.protocol.burnin.BurninRequest;
@@ -17,14 +18,10 @@ import dev.kiln.protocol.spec.NodeSpec;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -338,14 +335,14 @@ public final class JobManager implements AutoCloseable {
         String faultsFile = null;
         if (!backend.faults().isEmpty()) {
             Path f = jobsDir.resolve(job.id + ".faults.yaml");
-            writeAtomically(f, BurninFaults.toYaml(backend.faults()).getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(f, BurninFaults.toYaml(backend.faults()).getBytes(StandardCharsets.UTF_8));
             faultsFile = f.toString();
         }
         WorkerJob wj = new WorkerJob(1, job.id, node, job.request, backend.kind(), backend.preset(), faultsFile, refs,
                 tests, job.request.durationSeconds() * 1000, s.settleMillis(), s.telemetryMillis(),
                 s.heartbeatMillis(), s.stallMillis(), judging.name(), judging.burnin());
         Path jobFile = jobsDir.resolve(job.id + ".worker.json");
-        writeAtomically(jobFile, KilnJson.pretty().writeValueAsBytes(wj));
+        AtomicFiles.write(jobFile, KilnJson.pretty().writeValueAsBytes(wj));
         job.lines = Files.newBufferedWriter(jobsDir.resolve(job.id + ".jsonl"), StandardCharsets.UTF_8);
         job.supervisor = BurninSupervisor.start(BurninSupervisor.workerCommand(jobFile),
                 jobsDir.resolve(job.id + ".worker.log"),
@@ -570,26 +567,9 @@ public final class JobManager implements AutoCloseable {
             return;
         }
         try {
-            writeAtomically(dir.resolve(job.id + ".json"), KilnJson.mapper().writeValueAsBytes(job.status()));
+            AtomicFiles.write(dir.resolve(job.id + ".json"), KilnJson.mapper().writeValueAsBytes(job.status()));
         } catch (IOException e) {
             LOG.warning(() -> "cannot write job " + job.id + ": " + e.getMessage());
-        }
-    }
-
-    static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 

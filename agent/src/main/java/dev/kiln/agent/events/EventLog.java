@@ -1,11 +1,11 @@
 package dev.kiln.agent.events;
 
+import dev.kiln.agent.core.AtomicFiles;
 import dev.kiln.protocol.KilnJson;
 import dev.kiln.protocol.event.GpuEvent;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -334,21 +334,9 @@ public final class EventLog {
         if (file == null) {
             return;
         }
-        Path tmp = null;
         try {
             byte[] json = KilnJson.mapper().writeValueAsBytes(new StateFile(1, KIND, Instant.now(), selectUnlocked()));
-            Path dir = file.toAbsolutePath().getParent();
-            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(json));
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
+            AtomicFiles.write(file, json);
             if (writeProblem != null) {
                 LOG.info(() -> "event log " + file + " is written again");
                 writeProblem = null;
@@ -359,14 +347,6 @@ public final class EventLog {
                 LOG.log(Level.WARNING, why);
             }
             writeProblem = why;
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException e) {
-                    // Best effort; a stray temporary file does no harm.
-                }
-            }
         }
     }
 
