@@ -19,7 +19,6 @@ import dev.kiln.protocol.spec.NodeSpec;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,12 +115,10 @@ public final class JobManager implements AutoCloseable {
     }
 
     private final String node;
-    private final Optional<Path> stateDir;
+    private final JobStore store;
     private final Backend backend;
     private final Supplier<InventoryDocument> inventory;
     private final Map<String, Job> jobs = new LinkedHashMap<>();   // guarded by this
-    private final List<String> notes = new ArrayList<>();
-    private Path dir;                                              // guarded by this; null until needed
     private Job running;                                           // guarded by this
 
     /**
@@ -130,10 +127,10 @@ public final class JobManager implements AutoCloseable {
      */
     public JobManager(String node, Optional<Path> stateDir, Backend backend, Supplier<InventoryDocument> inventory) {
         this.node = node;
-        this.stateDir = stateDir;
+        this.store = new JobStore(stateDir);
         this.backend = backend;
         this.inventory = inventory;
-        stateDir.ifPresent(d -> load(d.resolve("jobs")));
+        load();
     }
 
     // --- reading ----------------------------------------------------------------------------
@@ -148,7 +145,7 @@ public final class JobManager implements AutoCloseable {
 
     /** Storage notes (jobs in a temporary directory, unreadable job files). */
     public synchronized List<String> notes() {
-        return List.copyOf(notes);
+        return store.notes();
     }
 
     /**
@@ -252,7 +249,7 @@ public final class JobManager implements AutoCloseable {
             if (running != null) {
                 throw busy();
             }
-            Path jobsDir = jobsDir();
+            Path jobsDir = store.dir();
             Instant now = Instant.now();
             String id = "burnin-" + ID_TIME.format(now) + "-" + String.format("%04x",
                     ThreadLocalRandom.current().nextInt(0x10000));
@@ -542,64 +539,15 @@ public final class JobManager implements AutoCloseable {
 
     // --- persistence ------------------------------------------------------------------------
 
-    private Path jobsDir() throws IllegalStateException {
-        if (dir != null) {
-            return dir;
-        }
-        try {
-            if (stateDir.isPresent()) {
-                dir = Files.createDirectories(stateDir.get().resolve("jobs"));
-            } else {
-                dir = Files.createTempDirectory("kiln-jobs-");
-                notes.add("no state directory: burn-in jobs are kept in " + dir + " and forgotten when the agent stops");
-            }
-        } catch (IOException e) {
-            throw new JobException(500, "internal_error", "cannot create the jobs directory: " + e.getMessage());
-        }
-        return dir;
-    }
-
     /** Writes the job file; a failed write is logged and noted, never fatal. Caller holds the lock. */
     private void save(Job job) {
         notifyAll();
         job.lastSavedNanos = System.nanoTime();
-        if (dir == null) {
-            return;
-        }
-        try {
-            AtomicFiles.write(dir.resolve(job.id + ".json"), KilnJson.mapper().writeValueAsBytes(job.status()));
-        } catch (IOException e) {
-            LOG.warning(() -> "cannot write job " + job.id + ": " + e.getMessage());
-        }
+        store.write(job.status());
     }
 
-    private synchronized void load(Path jobsDir) {
-        if (!Files.isDirectory(jobsDir)) {
-            return;
-        }
-        dir = jobsDir;
-        List<JobStatus> found = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(jobsDir, "*.json")) {
-            for (Path f : files) {
-                if (f.getFileName().toString().endsWith(".worker.json")) {
-                    continue;
-                }
-                try {
-                    JobStatus s = KilnJson.mapper().readValue(f.toFile(), JobStatus.class);
-                    if (s == null || !JobStatus.KIND.equals(s.kind()) || s.id() == null || s.state() == null) {
-                        throw new IOException("not a " + JobStatus.KIND + " document");
-                    }
-                    found.add(s);
-                } catch (IOException | RuntimeException e) {
-                    String why = "job file " + f + " is unreadable (" + e.getMessage() + "); ignored";
-                    LOG.warning(why);
-                    notes.add(why);
-                }
-            }
-        } catch (IOException e) {
-            notes.add("cannot list " + jobsDir + ": " + e.getMessage());
-            return;
-        }
+    private synchronized void load() {
+        List<JobStatus> found = new ArrayList<>(store.readAll());
         found.sort(Comparator.comparing(JobStatus::createdAt, Comparator.nullsFirst(Comparator.naturalOrder())));
         for (JobStatus s : found) {
             Job job = new Job(s.id(), s.request(), s.createdAt());
