@@ -527,6 +527,75 @@ EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int l
     return NVML_SUCCESS;
 }
 
+EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(nvmlDevice_t device, unsigned int link, unsigned int *version) {
+    LIVE_GPU(device);
+    if (link >= NVML_NVLINK_MAX_LINKS) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    if (link >= 4 || link == 2) {
+        return NVML_ERROR_NOT_SUPPORTED;
+    }
+    *version = 4;
+    return NVML_SUCCESS;
+}
+
+/* Counter c of link l answers 1000*l + 10*c + the number of earlier calls for it, so a test sees both marshalling and a rise. */
+static unsigned long long nvlink_counter_calls[NVML_NVLINK_MAX_LINKS][5];
+
+EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t device, unsigned int link, int counter,
+                                                    unsigned long long *value) {
+    LIVE_GPU(device);
+    if (link >= NVML_NVLINK_MAX_LINKS || counter < 0 || counter > 4) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    if (link >= 4 || counter == 4) {
+        return NVML_ERROR_NOT_SUPPORTED;   /* ECC_DATA: not on every GPU */
+    }
+    *value = 1000ULL * link + 10ULL * (unsigned) counter + nvlink_counter_calls[link][counter]++;
+    return NVML_SUCCESS;
+}
+
+/* Topology of the fake's GPUs: 0 and 1 under one PCIe switch (SINGLE=10), others across the system (SYSTEM=50). */
+EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlDevice_t device2, int *pathInfo) {
+    nvmlReturn_t rc1;
+    nvmlReturn_t rc2;
+    fake_gpu *a = live_gpu_of(device1, &rc1);
+    if (a == NULL) {
+        return rc1;
+    }
+    fake_gpu *b = live_gpu_of(device2, &rc2);
+    if (b == NULL) {
+        return rc2;
+    }
+    if (a == b) {
+        *pathInfo = 0;
+    } else if (a->index + b->index == 1) {
+        *pathInfo = 10;
+    } else {
+        *pathInfo = 50;
+    }
+    return NVML_SUCCESS;
+}
+
+/* P2P: OK (0) between GPUs 0 and 1 for every capability, NOT_SUPPORTED (5) otherwise. */
+EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t device2, int p2pIndex, int *p2pStatus) {
+    nvmlReturn_t rc1;
+    nvmlReturn_t rc2;
+    fake_gpu *a = live_gpu_of(device1, &rc1);
+    if (a == NULL) {
+        return rc1;
+    }
+    fake_gpu *b = live_gpu_of(device2, &rc2);
+    if (b == NULL) {
+        return rc2;
+    }
+    if (p2pIndex < 0 || p2pIndex > 5) {
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    *p2pStatus = a->index + b->index == 1 ? 0 : 5;
+    return NVML_SUCCESS;
+}
+
 EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(nvmlDevice_t device, unsigned int link, nvmlPciInfo_t *pci) {
     LIVE_GPU(device);
     if (link >= NVML_NVLINK_MAX_LINKS) {

@@ -16,6 +16,7 @@ import dev.kiln.nvml.raw.NvmlUtilization;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -370,6 +371,60 @@ public final class GpuDevice {
         }
         calls.check(fn, rc);
         return Optional.of(p.busIdString());
+    }
+
+    /** The NVLink version of an active link (e.g. 4 on Hopper); empty when NVML does not say. */
+    public Optional<Integer> nvlinkVersion(int link) {
+        String fn = "nvmlDeviceGetNvLinkVersion";
+        session.ensureOpen();
+        if (!calls.has(fn)) {
+            return Optional.empty();
+        }
+        IntByReference out = new IntByReference();
+        int rc = lib.nvmlDeviceGetNvLinkVersion(handle, link, out);
+        if (NvmlReturn.of(rc) == NvmlReturn.ERROR_INVALID_ARGUMENT) {
+            return Optional.empty();
+        }
+        return calls.check(fn, rc) ? Optional.of(out.getValue()) : Optional.empty();
+    }
+
+    /**
+     * The link's error counters (lifetime totals since the driver loaded; judge differences). A counter the
+     * GPU does not keep is left out.
+     */
+    public Map<GpuTopology.NvLinkCounter, Long> nvlinkErrorCounters(int link) {
+        String fn = "nvmlDeviceGetNvLinkErrorCounter";
+        session.ensureOpen();
+        Map<GpuTopology.NvLinkCounter, Long> out = new java.util.EnumMap<>(GpuTopology.NvLinkCounter.class);
+        if (!calls.has(fn)) {
+            return out;
+        }
+        for (GpuTopology.NvLinkCounter c : GpuTopology.NvLinkCounter.values()) {
+            LongByReference v = new LongByReference();
+            int rc = lib.nvmlDeviceGetNvLinkErrorCounter(handle, link, c.code(), v);
+            if (NvmlReturn.of(rc) == NvmlReturn.ERROR_INVALID_ARGUMENT) {
+                continue; // a counter this driver does not know
+            }
+            if (calls.check(fn, rc)) {
+                out.put(c, v.getValue());
+            }
+        }
+        return out;
+    }
+
+    // --- topology ------------------------------------------------------------------------
+
+    /** The closest PCIe ancestor this GPU shares with {@code other}; empty when NVML cannot say. */
+    public Optional<GpuTopology.Level> commonAncestor(GpuDevice other) {
+        return uint("nvmlDeviceGetTopologyCommonAncestor",
+                o -> lib.nvmlDeviceGetTopologyCommonAncestor(handle, other.handle(), o)).map(GpuTopology.Level::of);
+    }
+
+    /** Whether this GPU can reach {@code other}'s memory directly, for one capability. */
+    public Optional<GpuTopology.P2pStatus> p2pStatus(GpuDevice other, GpuTopology.P2pCapability capability) {
+        return uint("nvmlDeviceGetP2PStatus",
+                o -> lib.nvmlDeviceGetP2PStatus(handle, other.handle(), capability.code(), o))
+                .map(GpuTopology.P2pStatus::of);
     }
 
     // --- modes / processes ---------------------------------------------------------------

@@ -328,6 +328,38 @@ class FakeNvmlLibraryTest {
     }
 
     @Test
+    void nvlinkVersionsAndErrorCountersAreMarshalledAndUnsupportedCountersLeftOut() {
+        try (NvmlSession s = NvmlSession.open(binding)) {
+            GpuDevice d = s.device(0);
+            assertThat(d.nvlinkVersion(1)).contains(4);
+            assertThat(d.nvlinkVersion(2)).as("down link").isEmpty();
+            assertThat(d.nvlinkVersion(40)).as("past NVML_NVLINK_MAX_LINKS").isEmpty();
+            var first = d.nvlinkErrorCounters(3);
+            // The fake answers 1000*link + 10*counter + calls so far; ECC_DATA is NOT_SUPPORTED.
+            assertThat(first).containsOnlyKeys(GpuTopology.NvLinkCounter.REPLAY, GpuTopology.NvLinkCounter.RECOVERY,
+                    GpuTopology.NvLinkCounter.CRC_FLIT, GpuTopology.NvLinkCounter.CRC_DATA);
+            assertThat(first.get(GpuTopology.NvLinkCounter.CRC_DATA) % 1000).isEqualTo(30);
+            var second = d.nvlinkErrorCounters(3);
+            assertThat(second.get(GpuTopology.NvLinkCounter.CRC_DATA) - first.get(GpuTopology.NvLinkCounter.CRC_DATA))
+                    .isEqualTo(1);
+            assertThat(d.nvlinkErrorCounters(9)).as("no such link").isEmpty();
+        }
+    }
+
+    @Test
+    void topologyAndP2pStatusTakeBothHandlesAndALostPeerIsUnavailable() {
+        try (NvmlSession s = NvmlSession.open(binding)) {
+            GpuDevice a = s.device(0);
+            assertThat(a.commonAncestor(a)).contains(GpuTopology.Level.INTERNAL);
+            assertThat(a.p2pStatus(a, GpuTopology.P2pCapability.NVLINK)).contains(GpuTopology.P2pStatus.NOT_SUPPORTED);
+            // The fake's GPU 1 is lost: a pair question about it says so instead of answering for GPU 0 alone.
+            assertThatThrownBy(() -> a.commonAncestor(s.device(1))).isInstanceOf(GpuUnavailableException.class);
+            assertThatThrownBy(() -> a.p2pStatus(s.device(1), GpuTopology.P2pCapability.READ))
+                    .isInstanceOf(GpuUnavailableException.class);
+        }
+    }
+
+    @Test
     void notSupportedIsEmptyButOtherErrorsAreErrors() {
         try (NvmlSession s = NvmlSession.open(binding)) {
             GpuDevice d = s.device(0);

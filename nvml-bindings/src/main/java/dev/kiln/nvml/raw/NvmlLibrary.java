@@ -121,6 +121,18 @@ public interface NvmlLibrary extends Library {
 
     int nvmlDeviceGetNvLinkRemotePciInfo_v2(DeviceHandle device, int link, NvmlPciInfo pci);
 
+    int nvmlDeviceGetNvLinkVersion(DeviceHandle device, int link, IntByReference version);
+
+    /** {@code counter}: nvmlNvLinkErrorCounter_t (DL_REPLAY=0 .. DL_ECC_DATA=4). */
+    int nvmlDeviceGetNvLinkErrorCounter(DeviceHandle device, int link, int counter, LongByReference value);
+
+    // --- topology ------------------------------------------------------------------------
+    /** {@code pathInfo}: nvmlGpuTopologyLevel_t (INTERNAL=0, SINGLE=10, MULTIPLE=20, HOSTBRIDGE=30, NODE=40, SYSTEM=50). */
+    int nvmlDeviceGetTopologyCommonAncestor(DeviceHandle device1, DeviceHandle device2, IntByReference pathInfo);
+
+    /** {@code p2pIndex}: nvmlGpuP2PCapsIndex_t; {@code p2pStatus}: nvmlGpuP2PStatus_t (OK=0). */
+    int nvmlDeviceGetP2PStatus(DeviceHandle device1, DeviceHandle device2, int p2pIndex, IntByReference p2pStatus);
+
     // --- modes / processes ---------------------------------------------------------------
     int nvmlDeviceGetPersistenceMode(DeviceHandle device, IntByReference mode);
 

@@ -34,6 +34,8 @@ public final class NvmlSymbols {
             "nvmlDeviceGetMaxPcieLinkGeneration", "nvmlDeviceGetGpuMaxPcieLinkGeneration",
             "nvmlDeviceGetMaxPcieLinkWidth", "nvmlDeviceGetPcieReplayCounter",
             "nvmlDeviceGetNvLinkState", "nvmlDeviceGetNvLinkRemotePciInfo_v2",
+            "nvmlDeviceGetNvLinkVersion", "nvmlDeviceGetNvLinkErrorCounter",
+            "nvmlDeviceGetTopologyCommonAncestor", "nvmlDeviceGetP2PStatus",
             "nvmlDeviceGetPersistenceMode", "nvmlDeviceGetMigMode",
             "nvmlDeviceGetComputeRunningProcesses_v3",
             "nvmlDeviceGetFieldValues",

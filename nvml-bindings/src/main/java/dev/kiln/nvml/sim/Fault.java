@@ -133,6 +133,79 @@ public sealed interface Fault {
         }
     }
 
+    // --- fabric faults: they change what a simulated fabric test measures ---
+
+    /** Fabric faults; the simulated fabric backends act on them (NVLink error counters also show in NVML). */
+    sealed interface Fabric extends Fault {
+    }
+
+    /**
+     * NVLinks up but running slow (a marginal cable, connector or retimer): the GPU's peer bandwidth through
+     * these links is {@code factor} of normal. An empty list means every link of the GPU.
+     */
+    record NvlinkDegraded(int gpu, List<Integer> links, double factor) implements Fabric {
+        public NvlinkDegraded {
+            links = List.copyOf(links);
+        }
+
+        public String type() {
+            return "nvlink-degraded";
+        }
+    }
+
+    /** Copies between these two GPUs run at {@code factor} of normal (and only between them). */
+    record SlowGpuPair(int gpu, int peer, double factor) implements Fabric {
+        public String type() {
+            return "slow-gpu-pair";
+        }
+    }
+
+    /**
+     * An NVLink error counter ({@code replay}, {@code recovery}, {@code crc_flit}, {@code crc_data},
+     * {@code ecc_data}) rises by {@code count} during a fabric test: NVML answers a lifetime total
+     * before the first read and that total plus {@code count} on every later read.
+     */
+    record NvlinkErrors(int gpu, int link, String counter, long count) implements Fabric {
+        public static final List<String> COUNTERS = List.of("replay", "recovery", "crc_flit", "crc_data", "ecc_data");
+
+        public NvlinkErrors {
+            if (!COUNTERS.contains(counter)) {
+                throw new IllegalArgumentException("unknown NVLink error counter '" + counter + "'; one of " + COUNTERS);
+            }
+        }
+
+        public String type() {
+            return "nvlink-errors";
+        }
+    }
+
+    /** The node's network interface carries at most {@code gbps} Gbit/s (a port negotiated down, a bad optic). */
+    record NicSlow(double gbps) implements Fabric {
+        public String type() {
+            return "nic-slow";
+        }
+    }
+
+    /**
+     * The node's network interface loses {@code lossPercent} of its packets: TCP retransmits stretch round
+     * trips and cut throughput (modelled as delayed replies and a lower rate).
+     */
+    record NicLossy(double lossPercent) implements Fabric {
+        public String type() {
+            return "nic-lossy";
+        }
+    }
+
+    /**
+     * An InfiniBand/RoCE port counter (a file under {@code counters/}, e.g. {@code symbol_error}) rises by
+     * {@code count} during a fabric test.
+     */
+    record IbPortErrors(String device, int port, String counter, long count) implements Fabric {
+        public String type() {
+            return "ib-port-errors";
+        }
+    }
+
     // --- burn-in faults: they change what a simulated burn-in measures, not what NVML answers ---
 
     /** Burn-in faults; the simulated burn-in backend acts on them, the simulated NVML ignores them. */

@@ -60,6 +60,12 @@ public final class FaultFile {
             Map.entry("process-running", Set.of("gpu", "pid", "usedMemoryBytes")),
             Map.entry("xid", Set.of("gpu", "code", "afterSeconds")),
             Map.entry("recovery-action", Set.of("gpu", "action")),
+            Map.entry("nvlink-degraded", Set.of("gpu", "links", "factor")),
+            Map.entry("slow-gpu-pair", Set.of("gpus", "factor")),
+            Map.entry("nvlink-errors", Set.of("gpu", "link", "counter", "count")),
+            Map.entry("nic-slow", Set.of("gbps")),
+            Map.entry("nic-lossy", Set.of("lossPercent")),
+            Map.entry("ib-port-errors", Set.of("device", "port", "counter", "count")),
             Map.entry("burnin-wrong-results", Set.of("gpu")),
             Map.entry("burnin-memory-errors", Set.of("gpu", "addresses")),
             Map.entry("burnin-thermal", Set.of("gpu", "afterSeconds")),
@@ -67,6 +73,13 @@ public final class FaultFile {
             Map.entry("worker-crash", Set.of("afterSeconds")),
             Map.entry("worker-hang", Set.of("afterSeconds")));
     private static final Set<String> TYPES = FIELDS.keySet();
+    private static final Set<String> ALL_FIELDS = allFields();
+
+    private static Set<String> allFields() {
+        Set<String> all = new java.util.TreeSet<>(Set.of("type", "node"));
+        FIELDS.values().forEach(all::addAll);
+        return java.util.Collections.unmodifiableSet(all);
+    }
 
     private final String source;
 
@@ -121,9 +134,7 @@ public final class FaultFile {
     }
 
     private FaultPlan.Rule rule(Node item) {
-        Map<String, Node> m = mapping(item, "fault", Set.of("type", "node", "gpu", "count", "generation", "width",
-                "links", "afterReads", "afterSeconds", "symbols", "driverVersion", "version", "pid",
-                "usedMemoryBytes", "code", "action", "addresses"));
+        Map<String, Node> m = mapping(item, "fault", ALL_FIELDS);
         int line = line(item);
         String type = requiredString(m, "type", line);
         if (!TYPES.contains(type)) {
@@ -200,6 +211,38 @@ public final class FaultFile {
                 }
                 yield new Fault.DriverRecoveryAction(gpu(m, line), a);
             }
+            case "nvlink-degraded" -> new Fault.NvlinkDegraded(gpu(m, line), intList(m, "links", 0, 35),
+                    fraction(m, "factor", 0.5));
+            case "slow-gpu-pair" -> {
+                List<Integer> pair = intList(m, "gpus", 0, 63);
+                if (pair.size() != 2 || pair.get(0).equals(pair.get(1))) {
+                    throw error(line, "fault 'slow-gpu-pair' needs 'gpus' with two different GPU slots, e.g. [2, 5]");
+                }
+                yield new Fault.SlowGpuPair(pair.get(0), pair.get(1), fraction(m, "factor", 0.5));
+            }
+            case "nvlink-errors" -> {
+                String counter = m.containsKey("counter") ? scalar(m.get("counter"), "counter") : "replay";
+                if (!Fault.NvlinkErrors.COUNTERS.contains(counter)) {
+                    throw error(line(m.get("counter")), "field 'counter': unknown NVLink error counter '" + counter
+                            + "'; expected one of " + Fault.NvlinkErrors.COUNTERS);
+                }
+                if (!m.containsKey("link")) {
+                    throw error(line, "fault 'nvlink-errors' needs 'link' (the NVLink number from 0)");
+                }
+                yield new Fault.NvlinkErrors(gpu(m, line), optionalInt(m, "link", 0, 35).orElseThrow(), counter,
+                        optionalLong(m, "count", 100, 1));
+            }
+            case "nic-slow" -> {
+                if (!m.containsKey("gbps")) {
+                    throw error(line, "fault 'nic-slow' needs 'gbps' (the rate the NIC is held to, Gbit/s)");
+                }
+                yield new Fault.NicSlow(number(m, "gbps", 0, 0, 1e6, "a rate in Gbit/s"));
+            }
+            case "nic-lossy" -> new Fault.NicLossy(number(m, "lossPercent", 2.0, 0, 100, "a percentage"));
+            case "ib-port-errors" -> new Fault.IbPortErrors(requiredString(m, "device", line),
+                    optionalInt(m, "port", 1, 255).orElse(1),
+                    m.containsKey("counter") ? scalar(m.get("counter"), "counter") : "symbol_error",
+                    optionalLong(m, "count", 100, 1));
             case "burnin-wrong-results" -> new Fault.BurninWrongResults(gpu(m, line));
             case "burnin-memory-errors" -> {
                 List<Long> addresses = addressList(m, "addresses");
@@ -303,6 +346,35 @@ public final class FaultFile {
         } catch (NumberFormatException e) {
             throw error(line(n), "field '" + field + "' must be an integer, got '" + v + "'");
         }
+    }
+
+    /** {@code fraction} of normal speed: above 0 and below 1. */
+    private double fraction(Map<String, Node> m, String field, double dflt) {
+        return number(m, field, dflt, 0, 1, "a fraction of normal speed");
+    }
+
+    /** A number strictly between {@code min} and {@code max}; {@code dflt} when the field is absent. */
+    private double number(Map<String, Node> m, String field, double dflt, double min, double max, String what) {
+        Node n = m.get(field);
+        if (n == null) {
+            return dflt;
+        }
+        String v = scalar(n, field).trim();
+        double d;
+        try {
+            d = Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw error(line(n), "field '" + field + "' must be " + what + ", got '" + v + "'");
+        }
+        if (!(d > min && d < max)) {
+            throw error(line(n), "field '" + field + "' must be " + what + " between " + fmt(min) + " and "
+                    + fmt(max) + " (exclusive), got " + v);
+        }
+        return d;
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 
     private double optionalDouble(Map<String, Node> m, String field) {

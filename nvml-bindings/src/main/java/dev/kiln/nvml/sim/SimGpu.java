@@ -43,6 +43,10 @@ public final class SimGpu {
     /** What nvmlDeviceGetSupportedEventTypes answers; registering any other type is NOT_SUPPORTED. */
     volatile long supportedEventTypes = DEFAULT_EVENT_TYPES;
     final List<SimLink> links = new ArrayList<>();
+    /** NVLink error counter rises from {@code nvlink-errors} faults, keyed "link/counter". */
+    final java.util.Map<String, Long> nvlinkErrorRise = new java.util.HashMap<>();
+    /** How often each "link/counter" was read: the rise shows from the second read on. */
+    final java.util.Map<String, Integer> nvlinkErrorReads = new java.util.HashMap<>();
     final List<long[]> processes = new ArrayList<>(); // {pid, usedBytes}
     final long createdNanos = System.nanoTime();
     final AtomicLong reads = new AtomicLong();

@@ -586,6 +586,75 @@ final class SimulatedNvml implements NvmlLibrary {
         });
     }
 
+    @Override
+    public int nvmlDeviceGetNvLinkVersion(DeviceHandle d, int link, IntByReference version) {
+        return call("nvmlDeviceGetNvLinkVersion", d, g -> {
+            if (link < 0 || link >= NvmlConstants.NVLINK_MAX_LINKS) {
+                return INVALID_ARGUMENT;
+            }
+            if (link >= g.links.size() || !g.links.get(link).active()) {
+                return NOT_SUPPORTED;
+            }
+            version.setValue(server.nvlinkVersion());
+            return SUCCESS;
+        });
+    }
+
+    private static final String[] NVLINK_COUNTERS = {"replay", "recovery", "crc_flit", "crc_data", "ecc_data"};
+
+    @Override
+    public int nvmlDeviceGetNvLinkErrorCounter(DeviceHandle d, int link, int counter, LongByReference value) {
+        return call("nvmlDeviceGetNvLinkErrorCounter", d, g -> {
+            if (link < 0 || link >= NvmlConstants.NVLINK_MAX_LINKS || counter < 0 || counter >= NVLINK_COUNTERS.length) {
+                return INVALID_ARGUMENT;
+            }
+            if (link >= g.links.size()) {
+                return NOT_SUPPORTED;
+            }
+            value.setValue(server.nvlinkErrorCounter(g, link, NVLINK_COUNTERS[counter]));
+            return SUCCESS;
+        });
+    }
+
+    // --- topology ------------------------------------------------------------------------
+
+    @Override
+    public int nvmlDeviceGetTopologyCommonAncestor(DeviceHandle d1, DeviceHandle d2, IntByReference pathInfo) {
+        return pair("nvmlDeviceGetTopologyCommonAncestor", d1, d2, (a, b) -> {
+            pathInfo.setValue(server.topologyLevel(a.slot(), b.slot()));
+            return SUCCESS;
+        });
+    }
+
+    @Override
+    public int nvmlDeviceGetP2PStatus(DeviceHandle d1, DeviceHandle d2, int p2pIndex, IntByReference p2pStatus) {
+        return pair("nvmlDeviceGetP2PStatus", d1, d2, (a, b) -> {
+            if (p2pIndex < 0 || p2pIndex > 5) {
+                return INVALID_ARGUMENT;
+            }
+            p2pStatus.setValue(server.p2pStatus(a.slot(), b.slot(), p2pIndex));
+            return SUCCESS;
+        });
+    }
+
+    private interface PairCall {
+        int apply(SimGpu a, SimGpu b);
+    }
+
+    private int pair(String symbol, DeviceHandle d1, DeviceHandle d2, PairCall body) {
+        symbol(symbol);
+        int[] rc = new int[1];
+        SimGpu a = gpu(d1, rc);
+        if (a == null) {
+            return rc[0];
+        }
+        SimGpu b = gpu(d2, rc);
+        if (b == null) {
+            return rc[0];
+        }
+        return body.apply(a, b);
+    }
+
     // --- modes / processes ---------------------------------------------------------------
 
     @Override

@@ -92,6 +92,23 @@ public final class SimulatedServer {
                     // Acts on the burn-in worker, not on NVML.
                 }
                 case Fault.Burnin b -> slotIndex(gpuOf(f)); // validated here; the burn-in backend acts on it
+                case Fault.NicSlow n -> {
+                    // Acts on the simulated network (SimulatedFabric), not on NVML.
+                }
+                case Fault.NicLossy n -> {
+                    // Acts on the simulated network (SimulatedFabric), not on NVML.
+                }
+                case Fault.IbPortErrors p -> {
+                    // Acts on the simulated InfiniBand counters (SimulatedFabric), not on NVML.
+                }
+                case Fault.SlowGpuPair p -> {
+                    slotIndex(p.gpu());
+                    slotIndex(p.peer());
+                }
+                case Fault.NvlinkDegraded n -> {
+                    requireLinks("nvlink-degraded", n.links());
+                    slotIndex(n.gpu());
+                }
                 default -> apply(all.get(slotIndex(gpuOf(f))), f);
             }
         }
@@ -138,6 +155,12 @@ public final class SimulatedServer {
             case Fault.BurninMemoryErrors b -> b.gpu();
             case Fault.BurninThermal b -> b.gpu();
             case Fault.BurninXid b -> b.gpu();
+            case Fault.NvlinkDegraded n -> n.gpu();
+            case Fault.SlowGpuPair p -> p.gpu();
+            case Fault.NvlinkErrors n -> n.gpu();
+            case Fault.NicSlow n -> throw new IllegalArgumentException("not a GPU fault: " + n);
+            case Fault.NicLossy n -> throw new IllegalArgumentException("not a GPU fault: " + n);
+            case Fault.IbPortErrors p -> throw new IllegalArgumentException("not a GPU fault: " + p);
             case Fault.WorkerCrash c -> throw new IllegalArgumentException("not a GPU fault: " + c);
             case Fault.WorkerHang h -> throw new IllegalArgumentException("not a GPU fault: " + h);
             case Fault.MissingSymbol m -> throw new IllegalArgumentException("not a GPU fault: " + m);
@@ -235,6 +258,77 @@ public final class SimulatedServer {
             case Fault.GpuMissing gm -> throw new IllegalStateException("handled by the constructor");
             case Fault.MissingSymbol ms -> throw new IllegalStateException("handled by the constructor");
             case Fault.Burnin b -> throw new IllegalStateException("handled by the constructor");
+            case Fault.NvlinkErrors n -> {
+                requireLinks("nvlink-errors", List.of(n.link()));
+                g.nvlinkErrorRise.merge(n.link() + "/" + n.counter(), n.count(), Long::sum);
+            }
+            case Fault.Fabric fb -> throw new IllegalStateException("handled by the constructor");
+        }
+    }
+
+    // --- topology -----------------------------------------------------------------------------
+
+    /** The CPU socket a GPU slot hangs off: the first half of the slots on socket 0, the rest on socket 1. */
+    public int socketOf(int slot) {
+        return preset.host().sockets() <= 1 ? 0 : slot * 2 / preset.gpuCount();
+    }
+
+    /** nvmlGpuTopologyLevel_t between two slots: INTERNAL (0) for the same GPU, NODE (40) on one socket, else SYSTEM (50). */
+    public int topologyLevel(int slotA, int slotB) {
+        if (slotA == slotB) {
+            return 0;
+        }
+        return socketOf(slotA) == socketOf(slotB) ? 40 : 50;
+    }
+
+    /** Whether a GPU has at least one active NVLink. */
+    public boolean hasActiveNvlink(int slot) {
+        return slots.get(slot).links.stream().anyMatch(SimGpu.SimLink::active);
+    }
+
+    /**
+     * nvmlGpuP2PStatus_t for a capability (nvmlGpuP2PCapsIndex_t): over NVLink when both GPUs have an active
+     * link; otherwise over PCIe on the same socket only (1, CHIPSET_NOT_SUPPORTED, across sockets as on most hosts).
+     */
+    public int p2pStatus(int slotA, int slotB, int capability) {
+        boolean nvlink = hasActiveNvlink(slotA) && hasActiveNvlink(slotB);
+        if (capability == 2) { // NVLINK
+            return nvlink ? 0 : 5;
+        }
+        if (nvlink || socketOf(slotA) == socketOf(slotB)) {
+            return 0;
+        }
+        return 1;
+    }
+
+    /** NVLink version of the preset's GPUs (4 on Hopper, 5 on Blackwell); 0 without NVLink. */
+    public int nvlinkVersion() {
+        if (preset.nvlinksPerGpu() == 0) {
+            return 0;
+        }
+        return preset.gpu().architecture() >= 10 ? 5 : 4;
+    }
+
+    /**
+     * An NVLink error counter as NVML would answer it: a small lifetime total that depends on the GPU and link,
+     * plus the fault's rise from the second read on (so a test that reads before and after sees it rise).
+     */
+    long nvlinkErrorCounter(SimGpu g, int link, String counter) {
+        String key = link + "/" + counter;
+        int reads = g.nvlinkErrorReads.merge(key, 1, Integer::sum);
+        long lifetime = "replay".equals(counter) ? (g.slot * 7L + link) % 5 : 0;
+        return lifetime + (reads > 1 ? g.nvlinkErrorRise.getOrDefault(key, 0L) : 0L);
+    }
+
+    private void requireLinks(String fault, List<Integer> links) {
+        if (preset.nvlinksPerGpu() == 0) {
+            throw new IllegalArgumentException("fault " + fault + ": preset " + preset.id() + " has no NVLink");
+        }
+        for (int link : links) {
+            if (link < 0 || link >= preset.nvlinksPerGpu()) {
+                throw new IllegalArgumentException("fault " + fault + ": link " + link + " does not exist; "
+                        + preset.id() + " GPUs have links 0.." + (preset.nvlinksPerGpu() - 1));
+            }
         }
     }
 
@@ -392,6 +486,14 @@ public final class SimulatedServer {
     /** The GPU in slot {@code slot}. */
     public SimGpu gpu(int slot) {
         return slots.get(slotIndex(slot));
+    }
+
+    /** The slot of the GPU NVML enumerates at {@code index} (they differ once a GPU is missing). */
+    public int slotOfIndex(int index) {
+        if (index < 0 || index >= visible.size()) {
+            throw new IllegalArgumentException("no GPU at NVML index " + index + " on " + nodeName);
+        }
+        return visible.get(index).slot;
     }
 
     List<SimGpu> visibleGpus() {

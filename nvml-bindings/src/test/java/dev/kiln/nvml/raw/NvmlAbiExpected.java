@@ -299,6 +299,13 @@ public final class NvmlAbiExpected {
         sig("nvmlDeviceGetPcieReplayCounter", "nvmlDevice_t device, unsigned int *value");
         sig("nvmlDeviceGetNvLinkState", "nvmlDevice_t device, unsigned int link, nvmlEnableState_t *isActive");
         sig("nvmlDeviceGetNvLinkRemotePciInfo_v2", "nvmlDevice_t device, unsigned int link, nvmlPciInfo_t *pci");
+        sig("nvmlDeviceGetNvLinkVersion", "nvmlDevice_t device, unsigned int link, unsigned int *version");
+        sig("nvmlDeviceGetNvLinkErrorCounter", "nvmlDevice_t device, unsigned int link, "
+                + "nvmlNvLinkErrorCounter_t counter, unsigned long long *counterValue");
+        sig("nvmlDeviceGetTopologyCommonAncestor", "nvmlDevice_t device1, nvmlDevice_t device2, "
+                + "nvmlGpuTopologyLevel_t *pathInfo");
+        sig("nvmlDeviceGetP2PStatus", "nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuP2PCapsIndex_t p2pIndex,"
+                + "nvmlGpuP2PStatus_t *p2pStatus");
         sig("nvmlDeviceGetPersistenceMode", "nvmlDevice_t device, nvmlEnableState_t *mode");
         sig("nvmlDeviceGetMigMode", "nvmlDevice_t device, unsigned int *currentMode, unsigned int *pendingMode");
         sig("nvmlDeviceGetComputeRunningProcesses_v3",

@@ -460,7 +460,8 @@ class NvmlAbiTest {
 
     private static final Set<String> FOUR_BYTE_ENUMS = Set.of("nvmlReturn_t", "nvmlDeviceArchitecture_t",
             "nvmlEnableState_t", "nvmlTemperatureSensors_t", "nvmlTemperatureThresholds_t", "nvmlClockType_t",
-            "nvmlMemoryErrorType_t", "nvmlEccCounterType_t");
+            "nvmlMemoryErrorType_t", "nvmlEccCounterType_t", "nvmlNvLinkErrorCounter_t", "nvmlGpuTopologyLevel_t",
+            "nvmlGpuP2PCapsIndex_t", "nvmlGpuP2PStatus_t");
 
     /** The JNA type that matches a C type of nvml.h on x86_64 Linux. */
     static Class<?> javaTypeFor(String cType) {

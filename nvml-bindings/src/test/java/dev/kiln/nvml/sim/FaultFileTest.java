@@ -114,7 +114,7 @@ class FaultFileTest {
         // Each rule remembers where it was declared.
         assertThat(plan.rules().get(0).line()).isEqualTo(lineOf(EVERY_TYPE, "type: gpu-missing"));
         assertThat(plan.rules().get(10).line()).isEqualTo(lineOf(EVERY_TYPE, "type: process-running"));
-        assertThat(Arrays.stream(Fault.class.getPermittedSubclasses()).filter(c -> c != Fault.Burnin.class))
+        assertThat(Arrays.stream(Fault.class.getPermittedSubclasses()).filter(c -> c != Fault.Burnin.class && c != Fault.Fabric.class))
                 .as("the file covers every NVML Fault type").hasSize(plan.rules().size());
     }
 
@@ -148,6 +148,46 @@ class FaultFileTest {
         assertThatThrownBy(() -> parse("faults:\n  - type: burnin-memory-errors\n    gpu: 1\n    addresses: [zz]\n"))
                 .isInstanceOf(FaultFileException.class)
                 .hasMessage(SOURCE + ":4: field 'addresses' must hold addresses such as 0x7f3a00001000, got 'zz'");
+    }
+
+    @Test
+    void everyFabricTypeParsesWithDefaultsAndLineNamedErrors() {
+        String text = """
+                faults:
+                  - {type: nvlink-degraded, gpu: 3, links: [0, 1], factor: 0.25}
+                  - {type: nvlink-degraded, gpu: 2}
+                  - {type: slow-gpu-pair, gpus: [1, 6], factor: 0.6}
+                  - {type: nvlink-errors, gpu: 2, link: 5, counter: crc_data, count: 40}
+                  - {type: nvlink-errors, gpu: 0, link: 1}
+                  - {type: nic-slow, gbps: 2.5}
+                  - {type: nic-lossy}
+                  - {type: ib-port-errors, device: mlx5_3, count: 500}
+                  - {type: ib-port-errors, device: mlx5_0, port: 2, counter: link_downed, count: 1}
+                """;
+        FaultPlan plan = parse(text);
+        assertThat(plan.rules()).extracting(FaultPlan.Rule::fault).containsExactly(
+                new Fault.NvlinkDegraded(3, List.of(0, 1), 0.25),
+                new Fault.NvlinkDegraded(2, List.of(), 0.5),
+                new Fault.SlowGpuPair(1, 6, 0.6),
+                new Fault.NvlinkErrors(2, 5, "crc_data", 40),
+                new Fault.NvlinkErrors(0, 1, "replay", 100),
+                new Fault.NicSlow(2.5),
+                new Fault.NicLossy(2.0),
+                new Fault.IbPortErrors("mlx5_3", 1, "symbol_error", 500),
+                new Fault.IbPortErrors("mlx5_0", 2, "link_downed", 1));
+        assertThat(Fault.Fabric.class.getPermittedSubclasses()).as("the text covers every fabric Fault type")
+                .hasSize((int) plan.rules().stream().map(r -> r.fault().getClass()).distinct().count());
+        assertThatThrownBy(() -> parse("faults:\n  - {type: slow-gpu-pair, gpus: [2, 2]}\n"))
+                .hasMessage(SOURCE + ":2: fault 'slow-gpu-pair' needs 'gpus' with two different GPU slots, e.g. [2, 5]");
+        assertThatThrownBy(() -> parse("faults:\n  - {type: nvlink-degraded, gpu: 1, factor: 1.5}\n"))
+                .hasMessage(SOURCE + ":2: field 'factor' must be a fraction of normal speed between 0 and 1 "
+                        + "(exclusive), got 1.5");
+        assertThatThrownBy(() -> parse("faults:\n  - {type: nic-slow}\n"))
+                .hasMessage(SOURCE + ":2: fault 'nic-slow' needs 'gbps' (the rate the NIC is held to, Gbit/s)");
+        assertThatThrownBy(() -> parse("faults:\n  - {type: nvlink-errors, gpu: 1, link: 2, counter: crc}\n"))
+                .hasMessageContaining("field 'counter': unknown NVLink error counter 'crc'");
+        assertThatThrownBy(() -> parse("faults:\n  - {type: nic-lossy, lossPercent: abc}\n"))
+                .hasMessage(SOURCE + ":2: field 'lossPercent' must be a percentage, got 'abc'");
     }
 
     @Test

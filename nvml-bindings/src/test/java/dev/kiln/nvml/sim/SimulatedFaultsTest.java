@@ -202,6 +202,124 @@ class SimulatedFaultsTest {
         }
     }
 
+    /**
+     * Fabric faults: NVLink error counters show in NVML (rising after the first read); the others change what
+     * {@link SimulatedFabric} measures (and the agent's simulated NICs and ports), never what NVML answers.
+     */
+    @Nested
+    class Fabric {
+        @Test
+        void nvlinkErrorCountersRiseAfterTheFirstReadOnTheFaultyLinkOnly() {
+            SimulatedServer s = h100(new Fault.NvlinkErrors(2, 5, "crc_data", 40));
+            read(s, session -> {
+                var first = session.device(2).nvlinkErrorCounters(5);
+                var second = session.device(2).nvlinkErrorCounters(5);
+                assertThat(second.get(dev.kiln.nvml.GpuTopology.NvLinkCounter.CRC_DATA)
+                        - first.get(dev.kiln.nvml.GpuTopology.NvLinkCounter.CRC_DATA)).isEqualTo(40);
+                assertThat(second.get(dev.kiln.nvml.GpuTopology.NvLinkCounter.REPLAY))
+                        .isEqualTo(first.get(dev.kiln.nvml.GpuTopology.NvLinkCounter.REPLAY));
+                var other = session.device(2).nvlinkErrorCounters(4);
+                assertThat(session.device(2).nvlinkErrorCounters(4)).isEqualTo(other);
+                assertThat(session.device(2).nvlinkVersion(5)).contains(4);
+                return null;
+            });
+            assertThatThrownBy(() -> new SimulatedServer("n", ServerPresets.PCIE_L40S,
+                    List.of(new Fault.NvlinkErrors(0, 0, "replay", 1)))).hasMessageContaining("no NVLink");
+        }
+
+        @Test
+        void topologyAndP2pFollowThePreset() {
+            read(h100(), session -> {
+                var a = session.device(0);
+                assertThat(a.commonAncestor(session.device(3))).contains(dev.kiln.nvml.GpuTopology.Level.NODE);
+                assertThat(a.commonAncestor(session.device(4))).contains(dev.kiln.nvml.GpuTopology.Level.SYSTEM);
+                assertThat(a.p2pStatus(session.device(7), dev.kiln.nvml.GpuTopology.P2pCapability.NVLINK))
+                        .contains(dev.kiln.nvml.GpuTopology.P2pStatus.OK);
+                return null;
+            });
+            read(new SimulatedServer("n", ServerPresets.PCIE_L40S), session -> {
+                var a = session.device(0);
+                assertThat(a.p2pStatus(session.device(1), dev.kiln.nvml.GpuTopology.P2pCapability.NVLINK))
+                        .contains(dev.kiln.nvml.GpuTopology.P2pStatus.NOT_SUPPORTED);
+                assertThat(a.p2pStatus(session.device(1), dev.kiln.nvml.GpuTopology.P2pCapability.READ))
+                        .contains(dev.kiln.nvml.GpuTopology.P2pStatus.OK);
+                assertThat(a.p2pStatus(session.device(2), dev.kiln.nvml.GpuTopology.P2pCapability.READ))
+                        .contains(dev.kiln.nvml.GpuTopology.P2pStatus.CHIPSET_NOT_SUPPORTED);
+                return null;
+            });
+        }
+
+        @Test
+        void linkFaultsChangeOnlyTheMeasuredFigures() {
+            SimulatedFabric healthy = new SimulatedFabric(h100());
+            SimulatedFabric degraded = new SimulatedFabric(h100(new Fault.NvlinkDegraded(3, List.of(), 0.5),
+                    new Fault.SlowGpuPair(1, 6, 0.6)));
+            double base = healthy.pair(0, 1).orElseThrow().abGBps();
+            assertThat(base).isBetween(360.0, 385.0);
+            assertThat(degraded.pair(3, 0).orElseThrow().abGBps()).isBetween(base * 0.45, base * 0.55);
+            assertThat(degraded.pair(1, 6).orElseThrow().baGBps()).isBetween(base * 0.55, base * 0.65);
+            assertThat(degraded.pair(0, 1).orElseThrow().abGBps()).isEqualTo(base);
+            SimulatedFabric l40s = new SimulatedFabric(new SimulatedServer("n", ServerPresets.PCIE_L40S,
+                    List.of(new Fault.PcieDowntrained(1, java.util.Optional.empty(), java.util.Optional.of(8)))));
+            assertThat(l40s.pair(0, 2)).isEmpty();
+            assertThat(l40s.host(0)[0]).isBetween(26.0, 28.0);
+            assertThat(l40s.host(1)[0]).isBetween(13.0, 14.0);
+            // NIC and port faults leave NVML alone.
+            assertThat(snapshots(h100(new Fault.NicSlow(1), new Fault.NicLossy(2), new Fault.IbPortErrors("mlx5_0", 1,
+                    "symbol_error", 5)))).hasSize(8).allSatisfy(g -> assertThat(g.state()).isEqualTo(GpuState.OK));
+        }
+    }
+
+    @Nested
+    class NvlinkDegraded {
+        @Test
+        void linksStayActiveAndARealLinkListIsRequired() {
+            assertThat(snapshots(h100(new Fault.NvlinkDegraded(3, List.of(), 0.5))).get(3).nvlinks())
+                    .allSatisfy(l -> assertThat(l.active()).isTrue());
+            assertThatThrownBy(() -> h100(new Fault.NvlinkDegraded(3, List.of(18), 0.5))).hasMessageContaining("link 18");
+        }
+    }
+
+    @Nested
+    class SlowGpuPair {
+        @Test
+        void bothSlotsAreChecked() {
+            assertThatThrownBy(() -> h100(new Fault.SlowGpuPair(1, 9, 0.5))).hasMessageContaining("GPUs 0..7");
+        }
+    }
+
+    @Nested
+    class NvlinkErrors {
+        @Test
+        void unknownCounterIsRejected() {
+            assertThatThrownBy(() -> new Fault.NvlinkErrors(0, 0, "crc", 1)).hasMessageContaining("unknown NVLink error counter");
+        }
+    }
+
+    @Nested
+    class NicSlow {
+        @Test
+        void isNotAGpuFault() {
+            assertThat(h100(new Fault.NicSlow(5)).visibleGpus()).hasSize(8);
+        }
+    }
+
+    @Nested
+    class NicLossy {
+        @Test
+        void isNotAGpuFault() {
+            assertThat(h100(new Fault.NicLossy(5)).visibleGpus()).hasSize(8);
+        }
+    }
+
+    @Nested
+    class IbPortErrors {
+        @Test
+        void isNotAGpuFault() {
+            assertThat(h100(new Fault.IbPortErrors("mlx5_1", 1, "symbol_error", 3)).visibleGpus()).hasSize(8);
+        }
+    }
+
     /** Burn-in faults act on the simulated burn-in backend (agent module), never on what NVML answers. */
     @Nested
     class Burnin {

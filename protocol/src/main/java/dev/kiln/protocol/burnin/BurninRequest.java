@@ -3,18 +3,30 @@ package dev.kiln.protocol.burnin;
 import java.util.List;
 
 /**
- * Body of {@code POST /v1/jobs} for a burn-in.
+ * Body of {@code POST /v1/jobs}: a burn-in ({@code type: burnin}) or an interconnect test ({@code type: fabric}).
  *
- * @param type            {@code burnin}
- * @param tests           test ids to run in order (empty: all, in the default order)
+ * @param type            {@value #TYPE} or {@value #FABRIC}
+ * @param tests           test ids to run in order (empty: all of the type, in its default order;
+ *                        for {@code fabric} without a peer, all but the peer tests)
  * @param gpus            NVML indices (empty: every GPU)
  * @param durationSeconds total time budget; split across the tests
  * @param force           run even on GPUs with compute processes (someone's job)
  * @param specName        spec whose thresholds judge throughput (null: the agent's default spec, if any)
  */
 public record BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
-                            String specName) {
+                            String specName, dev.kiln.protocol.fabric.FabricPeer peer) {
     public static final String TYPE = "burnin";
+    public static final String FABRIC = "fabric";
+
+    /** A burn-in request (no peer). */
+    public BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
+                         String specName) {
+        this(type, tests, gpus, durationSeconds, force, specName, null);
+    }
+
+    public boolean fabric() {
+        return FABRIC.equals(type);
+    }
 
     public BurninRequest {
         tests = tests == null ? List.of() : List.copyOf(tests);

@@ -13,6 +13,21 @@ import java.util.List;
  */
 public record JobStatus(int schemaVersion, String kind, String id, String node, BurninRequest request, JobState state,
                         Instant createdAt, Instant startedAt, Instant finishedAt, double progress, String current,
-                        String reason, List<GpuTestResult> results, List<TelemetrySample> telemetry) {
+                        String reason, List<GpuTestResult> results, List<TelemetrySample> telemetry,
+                        List<dev.kiln.protocol.fabric.FabricResult> fabric) {
     public static final String KIND = "kiln.job";
+
+    public JobStatus {
+        results = results == null ? List.of() : List.copyOf(results);
+        telemetry = telemetry == null ? List.of() : List.copyOf(telemetry);
+        fabric = fabric == null ? List.of() : List.copyOf(fabric);
+    }
+
+    /** A burn-in job's status (no fabric results). */
+    public JobStatus(int schemaVersion, String kind, String id, String node, BurninRequest request, JobState state,
+                     Instant createdAt, Instant startedAt, Instant finishedAt, double progress, String current,
+                     String reason, List<GpuTestResult> results, List<TelemetrySample> telemetry) {
+        this(schemaVersion, kind, id, node, request, state, createdAt, startedAt, finishedAt, progress, current,
+                reason, results, telemetry, List.of());
+    }
 }

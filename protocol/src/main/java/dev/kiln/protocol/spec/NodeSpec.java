@@ -11,6 +11,7 @@ import java.util.Set;
  * @param name           stable identifier, e.g. {@code hgx-h100}
  * @param disabledChecks check ids this SKU does not run (e.g. {@code gpu.mig})
  * @param burnin         per-GPU burn-in throughput minimums; null: Kiln's per-GPU-model defaults judge
+ * @param fabric         interconnect minimums; null: Kiln's per-GPU-model defaults judge
  */
 public record NodeSpec(
         String name,
@@ -21,11 +22,18 @@ public record NodeSpec(
         HostSpec host,
         Thresholds thresholds,
         Set<String> disabledChecks,
-        BurninSpec burnin) {
+        BurninSpec burnin,
+        FabricSpec fabric) {
 
     public NodeSpec {
         disabledChecks = disabledChecks == null ? Set.of() : Set.copyOf(disabledChecks);
         thresholds = thresholds == null ? Thresholds.DEFAULT : thresholds;
+    }
+
+    /** A spec without a {@code fabric} section. */
+    public NodeSpec(String name, String description, GpuSpec gpu, DriverSpec driver, InfinibandSpec infiniband,
+                    HostSpec host, Thresholds thresholds, Set<String> disabledChecks, BurninSpec burnin) {
+        this(name, description, gpu, driver, infiniband, host, thresholds, disabledChecks, burnin, null);
     }
 
     /**
@@ -85,6 +93,24 @@ public record NodeSpec(
      * @param pcieGbps            pinned host-device bandwidth each way, GB/s ({@code burnin.pcie})
      */
     public record BurninSpec(Double computeTflopsFp32, Double computeTflopsTensor, Double hbmGbps, Double pcieGbps) {
+    }
+
+    /**
+     * Interconnect minimums ({@code fabric.*} tests). Units are in the names: GB/s is 10^9 bytes/s, Gbit/s
+     * 10^9 bits/s. Any field left null falls back to Kiln's per-GPU-model default, if there is one.
+     *
+     * @param p2pGBps       one-way copy bandwidth of every GPU pair with P2P ({@code fabric.p2p}); NVLink
+     *                      pairs on HGX H100 are expected at >= 335
+     * @param p2pBidirGBps  both directions at once, summed
+     * @param p2pLatencyUs  maximum median latency of a small peer copy, microseconds
+     * @param hostGBps      pinned host<->device copy bandwidth each way, per GPU
+     * @param networkGbitps TCP throughput between agents, each direction ({@code fabric.network}); null: pairs
+     *                      are judged against the fleet's median
+     * @param rdmaGbitps    perftest ib_write_bw average bandwidth per HCA pair ({@code fabric.rdma})
+     * @param ncclBusbwGBps nccl-tests all_reduce_perf average bus bandwidth ({@code fabric.nccl})
+     */
+    public record FabricSpec(Double p2pGBps, Double p2pBidirGBps, Double p2pLatencyUs, Double hostGBps,
+                             Double networkGbitps, Double rdmaGbitps, Double ncclBusbwGBps) {
     }
 
     /**

@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  */
 final class SpecParser {
     static final List<String> TOP = List.of("spec", "description", "gpu", "driver", "infiniband", "host",
-            "thresholds", "burnin", "checks");
+            "thresholds", "burnin", "fabric", "checks");
     static final List<String> GPU = List.of("count", "model", "memoryMiB", "busIds", "vbios", "pcie", "nvlinks",
             "ecc", "persistence", "mig", "powerLimitWatts");
     static final List<String> PCIE = List.of("generation", "width");
@@ -47,6 +47,8 @@ final class SpecParser {
     static final List<String> XID = List.of("fail", "warn", "windowMinutes");
     static final List<String> CHECKS = List.of("disabled");
     static final List<String> BURNIN = List.of("computeTflopsFp32", "computeTflopsTensor", "hbmGbps", "pcieGbps");
+    static final List<String> FABRIC = List.of("p2pGBps", "p2pBidirGBps", "p2pLatencyUs", "hostGBps", "networkGbitps",
+            "rdmaGbitps", "ncclBusbwGBps");
 
     static final List<Integer> PCIE_WIDTHS = List.of(1, 2, 4, 8, 12, 16, 32);
     static final List<String> IB_STATES = List.of("DOWN", "INIT", "ARMED", "ACTIVE", "ACTIVE_DEFER");
@@ -160,7 +162,8 @@ final class SpecParser {
         missingSections(top);
         NodeSpec.Thresholds thresholds = thresholds(top);
         NodeSpec.BurninSpec burnin = burnin(top);
-        return new NodeSpec(name, description, gpu, driver, infiniband, host, thresholds, disabled, burnin);
+        NodeSpec.FabricSpec fabric = fabric(top);
+        return new NodeSpec(name, description, gpu, driver, infiniband, host, thresholds, disabled, burnin, fabric);
     }
 
     private String name(Section top) {
@@ -414,6 +417,21 @@ final class SpecParser {
         Double hbm = number(b, "hbmGbps", MAX_BURNIN);
         Double pcie = number(b, "pcieGbps", MAX_BURNIN);
         return new NodeSpec.BurninSpec(fp32, tensor, hbm, pcie);
+    }
+
+    /** The optional {@code fabric} section; absent: Kiln's per-model defaults judge (no warning: most specs rely on them). */
+    private NodeSpec.FabricSpec fabric(Section top) {
+        if (present(top, "fabric") == null) {
+            return null;
+        }
+        Section f = child(top, "fabric", FABRIC);
+        if (f == null) {
+            return null;
+        }
+        return new NodeSpec.FabricSpec(number(f, "p2pGBps", MAX_BURNIN), number(f, "p2pBidirGBps", MAX_BURNIN),
+                number(f, "p2pLatencyUs", MAX_BURNIN), number(f, "hostGBps", MAX_BURNIN),
+                number(f, "networkGbitps", MAX_BURNIN), number(f, "rdmaGbitps", MAX_BURNIN),
+                number(f, "ncclBusbwGBps", MAX_BURNIN));
     }
 
     /** One Xid list as written: each Xid with its node and its index in the list. */

@@ -93,6 +93,18 @@ final class SpecWriter {
             put(burnin, "pcieGbps", number(b.pcieGbps()));
             top.put("burnin", burnin);
         }
+        if (s.fabric() != null) {
+            NodeSpec.FabricSpec f = s.fabric();
+            Map<String, Object> fabric = new LinkedHashMap<>();
+            put(fabric, "p2pGBps", number(f.p2pGBps()));
+            put(fabric, "p2pBidirGBps", number(f.p2pBidirGBps()));
+            put(fabric, "p2pLatencyUs", number(f.p2pLatencyUs()));
+            put(fabric, "hostGBps", number(f.hostGBps()));
+            put(fabric, "networkGbitps", number(f.networkGbitps()));
+            put(fabric, "rdmaGbitps", number(f.rdmaGbitps()));
+            put(fabric, "ncclBusbwGBps", number(f.ncclBusbwGBps()));
+            top.put("fabric", fabric);
+        }
         Map<String, Object> checks = new LinkedHashMap<>();
         checks.put("disabled", sorted(s.disabledChecks()));
         top.put("checks", checks);
