@@ -9,6 +9,15 @@ SECONDS_PER_TEST=${SECONDS_PER_TEST:-6}
 HERE=$(cd "$(dirname "$0")" && pwd)
 echo "== machine"
 nvidia-smi --query-gpu=index,name,pci.bus_id,driver_version,memory.total,power.limit,clocks.max.sm --format=csv
+# burnin.compute's optional cuBLASLt GEMM kind: PyTorch's bundled libcublasLt when there is one (docs/burnin.md)
+if [ -z "${KILN_CUBLASLT_PATH:-}" ]; then
+  for d in $(python3 -c 'import nvidia.cublas as m; print(" ".join(m.__path__))' 2>/dev/null) \
+           $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null | sed 's|\([^ ]*\)|\1/nvidia/cublas \1/nvidia/cu13|g'); do
+    f=$(ls "$d"/lib/libcublasLt.so.* 2>/dev/null | sort -V | tail -1)
+    if [ -n "$f" ]; then export KILN_CUBLASLT_PATH=$f; break; fi
+  done
+fi
+echo "KILN_CUBLASLT_PATH=${KILN_CUBLASLT_PATH:-(not set: system sonames only)}"
 echo "== kiln CUDA burn-in smoke ($SECONDS_PER_TEST s per test)"
 nvidia-smi --query-gpu=timestamp,power.draw,temperature.gpu,clocks.sm,clocks.mem,utilization.gpu \
   --format=csv -lms 250 > "$OUT/smi-kiln.csv" 2>&1 &

@@ -21,6 +21,14 @@ final class CudaCalls {
         return binding;
     }
 
+    /** Throws when the driver lacks an optional symbol (see {@code CudaSymbols.OPTIONAL}) that a call needs. */
+    void require(String symbol) {
+        if (!binding.has(symbol)) {
+            throw new UnsupportedOperationException("the CUDA driver library " + binding.description()
+                    + " does not export " + symbol);
+        }
+    }
+
     void check(String function, int rc) {
         if (rc != 0) {
             throw new CudaException(function, rc, errorName(rc), errorString(rc));

@@ -41,6 +41,12 @@ public final class CudaContext implements AutoCloseable {
         return calls;
     }
 
+    /** The {@code CUcontext}. */
+    Pointer handle() {
+        ensureOpen();
+        return ctx;
+    }
+
     public CudaDevice device() {
         return device;
     }
@@ -48,6 +54,46 @@ public final class CudaContext implements AutoCloseable {
     public void makeCurrent() {
         ensureOpen();
         calls.check("cuCtxSetCurrent", calls.lib().cuCtxSetCurrent(ctx));
+    }
+
+    /**
+     * Lets this context read and write {@code peer}'s device memory ({@code cuCtxEnablePeerAccess}, flags 0), and
+     * leaves this context current. Access is one way: enable it on both contexts for copies in both directions. It
+     * lasts until {@link #disablePeerAccess} or until either primary context is destroyed (its last release).
+     *
+     * @return true when this call enabled it; false when it already was (PEER_ACCESS_ALREADY_ENABLED, 704, is no
+     *         error), so a caller that restores the previous state disables only what it enabled
+     * @throws CudaException                 e.g. PEER_ACCESS_UNSUPPORTED (217) where {@link CudaDevice#canAccessPeer}
+     *                                       says no, TOO_MANY_PEERS (711)
+     * @throws UnsupportedOperationException when the driver does not export the symbol
+     */
+    public boolean enablePeerAccess(CudaContext peer) {
+        ensureOpen();
+        Pointer p = peer.handle();
+        calls.require("cuCtxEnablePeerAccess");
+        makeCurrent();
+        int rc = calls.lib().cuCtxEnablePeerAccess(p, 0);
+        if (rc == CudaResult.ERROR_PEER_ACCESS_ALREADY_ENABLED.code()) {
+            return false;
+        }
+        calls.check(peerCall("cuCtxEnablePeerAccess", peer), rc);
+        return true;
+    }
+
+    /**
+     * Ends this context's access to {@code peer}'s memory ({@code cuCtxDisablePeerAccess}) and leaves this context
+     * current; PEER_ACCESS_NOT_ENABLED (705) when it was not enabled.
+     */
+    public void disablePeerAccess(CudaContext peer) {
+        ensureOpen();
+        Pointer p = peer.handle();
+        calls.require("cuCtxDisablePeerAccess");
+        makeCurrent();
+        calls.check(peerCall("cuCtxDisablePeerAccess", peer), calls.lib().cuCtxDisablePeerAccess(p));
+    }
+
+    private String peerCall(String function, CudaContext peer) {
+        return function + "(CUDA " + device.ordinal() + " -> CUDA " + peer.device.ordinal() + ")";
     }
 
     /** Waits for all work in this context; a sticky error of an earlier launch surfaces here. */
@@ -67,7 +113,7 @@ public final class CudaContext implements AutoCloseable {
     /** Allocates {@code bytes} of device memory; OUT_OF_MEMORY is a {@link CudaException}, never a null buffer. */
     public DeviceBuffer allocate(long bytes) {
         ensureOpen();
-        return DeviceBuffer.allocate(calls, bytes);
+        return DeviceBuffer.allocate(calls, this, bytes);
     }
 
     /** Allocates page-locked host memory ({@code cuMemHostAlloc}, flags 0). */
@@ -96,6 +142,12 @@ public final class CudaContext implements AutoCloseable {
     public CudaTimer createTimer() {
         ensureOpen();
         return CudaTimer.create(calls);
+    }
+
+    /** A synchronisation-only event (no timing) for ordering one stream after another, across devices too. */
+    public CudaEvent createEvent() {
+        ensureOpen();
+        return CudaEvent.create(calls);
     }
 
     private void ensureOpen() {

@@ -3,6 +3,7 @@ package dev.kiln.cuda;
 import com.sun.jna.Native;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.LongByReference;
+import dev.kiln.cuda.raw.CudaSymbols;
 
 import java.util.Locale;
 
@@ -92,6 +93,37 @@ public final class CudaDevice {
 
     public long totalMemory() {
         return totalMemory;
+    }
+
+    /**
+     * True when the driver exports everything copies between GPUs need ({@link CudaSymbols#PEER}); every current
+     * driver does, but they are optional so that a driver without them still runs the single-GPU burn-in.
+     */
+    public boolean driverSupportsPeerCopies() {
+        return calls.binding().symbols().containsAll(CudaSymbols.PEER);
+    }
+
+    /**
+     * Whether this device can map {@code peer}'s memory ({@code cuDeviceCanAccessPeer}): NVLink/NVSwitch, or a PCIe
+     * path that allows peer-to-peer. Often false between GPUs under different CPU sockets; false for the device
+     * itself. Access may differ by direction: ask both devices.
+     *
+     * @throws UnsupportedOperationException when the driver does not export the symbol
+     * @throws IllegalArgumentException      when {@code peer} comes from another driver binding
+     */
+    public boolean canAccessPeer(CudaDevice peer) {
+        session.ensureOpen();
+        if (peer.calls.binding() != calls.binding()) {
+            throw new IllegalArgumentException(peer + " belongs to another CUDA driver binding than " + this);
+        }
+        if (peer.handle == handle) {
+            return false;
+        }
+        calls.require("cuDeviceCanAccessPeer");
+        IntByReference can = new IntByReference();
+        calls.check("cuDeviceCanAccessPeer(CUDA " + ordinal + " -> CUDA " + peer.ordinal + ")",
+                calls.lib().cuDeviceCanAccessPeer(can, handle, peer.handle));
+        return can.getValue() != 0;
     }
 
     /** Retains the device's primary context and makes it current on the calling thread. */

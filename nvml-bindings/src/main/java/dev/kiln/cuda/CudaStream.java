@@ -27,6 +27,15 @@ public final class CudaStream implements AutoCloseable {
         return handle;
     }
 
+    /**
+     * Makes later work on this stream wait until {@code event} completes ({@code cuStreamWaitEvent}, flags 0), on the
+     * GPU, without blocking the host; the event may belong to another context or device.
+     */
+    public void waitFor(CudaEvent event) {
+        calls.require("cuStreamWaitEvent");
+        calls.check("cuStreamWaitEvent", calls.lib().cuStreamWaitEvent(handle(), event.handle(), 0));
+    }
+
     /** Waits for the stream; a launch failure in it surfaces here as a {@link CudaException}. */
     public void synchronize() {
         calls.check("cuStreamSynchronize", calls.lib().cuStreamSynchronize(handle()));

@@ -4,26 +4,32 @@ import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.LongByReference;
 
-/** Device memory from {@code cuMemAlloc_v2}, freed by {@link #close()}. Passes to kernels as its 64-bit address. */
+/**
+ * Device memory from {@code cuMemAlloc_v2} in one context, freed by {@link #close()}. Passes to kernels as its 64-bit
+ * address.
+ */
 public final class DeviceBuffer implements AutoCloseable {
     private final CudaCalls calls;
+    private final CudaContext context;
     private final long address;
     private final long bytes;
     private boolean closed;
 
-    private DeviceBuffer(CudaCalls calls, long address, long bytes) {
+    private DeviceBuffer(CudaCalls calls, CudaContext context, long address, long bytes) {
         this.calls = calls;
+        this.context = context;
         this.address = address;
         this.bytes = bytes;
     }
 
-    static DeviceBuffer allocate(CudaCalls calls, long bytes) {
+    /** Allocates in the current context, which the caller says is {@code context}. */
+    static DeviceBuffer allocate(CudaCalls calls, CudaContext context, long bytes) {
         if (bytes <= 0) {
             throw new IllegalArgumentException("allocation size must be positive: " + bytes);
         }
         LongByReference p = new LongByReference();
         calls.check("cuMemAlloc_v2(" + bytes + " B)", calls.lib().cuMemAlloc_v2(p, bytes));
-        return new DeviceBuffer(calls, p.getValue(), bytes);
+        return new DeviceBuffer(calls, context, p.getValue(), bytes);
     }
 
     /** The device address ({@code CUdeviceptr}). */
@@ -33,6 +39,11 @@ public final class DeviceBuffer implements AutoCloseable {
 
     public long bytes() {
         return bytes;
+    }
+
+    /** The context (and so the GPU) this memory belongs to. */
+    public CudaContext context() {
+        return context;
     }
 
     /** Sets every 32-bit word to {@code value} ({@code cuMemsetD32_v2}, ordered on the default stream). */
@@ -58,6 +69,24 @@ public final class DeviceBuffer implements AutoCloseable {
         ensureOpen();
         checkRange(byteCount);
         calls.check("cuMemcpyDtoD_v2", calls.lib().cuMemcpyDtoD_v2(address, src.address(), byteCount));
+    }
+
+    /**
+     * Queues a copy of {@code byteCount} bytes from {@code src}, memory of another GPU's context (or of this one), into
+     * this buffer on {@code stream} ({@code cuMemcpyPeerAsync}), and returns; wait on the stream or an event. With
+     * peer access enabled between the two contexts the copy engines move the data over NVLink or PCIe directly, else
+     * the driver stages it through host memory. The stream may belong to either GPU's context.
+     */
+    public void copyFromPeerAsync(DeviceBuffer src, long byteCount, CudaStream stream) {
+        ensureOpen();
+        src.ensureOpen();
+        checkRange(byteCount);
+        src.checkRange(byteCount);
+        calls.require("cuMemcpyPeerAsync");
+        calls.check("cuMemcpyPeerAsync(CUDA " + src.context.device().ordinal() + " -> CUDA "
+                        + context.device().ordinal() + ")",
+                calls.lib().cuMemcpyPeerAsync(address, context.handle(), src.address, src.context.handle(), byteCount,
+                        stream.handle()));
     }
 
     /** Reads the first {@code n} 64-bit words (small result buffers: counters, mismatch records). */

@@ -45,6 +45,30 @@ public final class FakeCuda {
         Pointer fakeCudaLastStream();
 
         int fakeCudaLastParams(byte[] out, int len);
+
+        /** 1..8 devices (HGX bus ids 0000:18:00.0, 0000:2A:00.0, ...); back to 1 on reset. */
+        void fakeCudaSetDeviceCount(int n);
+
+        /** What cuDeviceCanAccessPeer(dev, peer) answers (default: yes for distinct devices); reset allows all. */
+        void fakeCudaSetPeerAccess(int dev, int peer, int ok);
+
+        /** Every cuMemcpyPeerAsync from device {@code src} to device {@code dst} answers {@code rc}. */
+        void fakeCudaFailPeerCopy(int src, int dst, int rc);
+
+        /** Successful peer copies from device {@code src} to device {@code dst} since the last reset. */
+        long fakeCudaPeerCopies(int src, int dst);
+
+        long fakeCudaPeerBytes(int src, int dst);
+
+        /** Peer copies between two devices when neither had peer access to the other. */
+        long fakeCudaPeerCopiesUnmapped();
+
+        long fakeCudaStreamWaits();
+
+        /** Enabled peer mappings (also counted in {@link #fakeCudaLiveResources()}). */
+        int fakeCudaPeerMappings();
+
+        int fakeCudaPeerEnabled(int from, int to);
     }
 
     /** A built and loaded fake. */

@@ -2,6 +2,7 @@ package dev.kiln.cuda;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
+import dev.kiln.cuda.raw.CudaLibrary;
 import dev.kiln.cuda.raw.CudaLoader;
 import dev.kiln.cuda.raw.CudaSymbols;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,9 +55,110 @@ class FakeCudaLibraryTest {
     @Test
     void probeFindsEveryRequiredSymbolAndNotesTheMissingElapsedTimeV2() {
         Set<String> expected = new HashSet<>(CudaSymbols.REQUIRED);
+        expected.addAll(CudaSymbols.PEER);
         assertThat(fake.binding().symbols()).containsExactlyInAnyOrderElementsOf(expected);
         assertThat(fake.binding().has("cuEventElapsedTime_v2")).isFalse();
         assertThat(fake.binding().description()).endsWith("libcuda-fake.so");
+    }
+
+    @Test
+    void everyBoundFunctionIsProbedAsRequiredOrOptional() {
+        Set<String> bound = new HashSet<>();
+        for (var m : CudaLibrary.class.getDeclaredMethods()) {
+            bound.add(m.getName());
+        }
+        Set<String> probed = new HashSet<>(CudaSymbols.REQUIRED);
+        probed.addAll(CudaSymbols.OPTIONAL);
+        assertThat(bound).containsExactlyInAnyOrderElementsOf(probed);
+        assertThat(CudaSymbols.OPTIONAL).containsAll(CudaSymbols.PEER).doesNotContainAnyElementsOf(CudaSymbols.REQUIRED);
+    }
+
+    @Test
+    void aDriverWithoutThePeerCallsStillLoadsAndSaysSo() throws Exception {
+        Path lib = FakeCuda.compile(compiler, buildDir, "libcuda-no-peer.so", "-DFAKE_WITHOUT_PEER");
+        CudaLoader.Result r = CudaLoader.load(lib.toString());
+        assertThat(r).isInstanceOf(CudaLoader.Loaded.class);
+        var binding = ((CudaLoader.Loaded) r).binding();
+        assertThat(binding.symbols()).containsAll(CudaSymbols.REQUIRED).doesNotContainAnyElementsOf(CudaSymbols.PEER);
+        FakeCuda.Control control = Native.load(lib.toString(), FakeCuda.Control.class);
+        control.fakeCudaReset();
+        control.fakeCudaSetDeviceCount(2);
+        try (CudaSession s = CudaSession.open(binding)) {
+            CudaDevice d0 = s.device(0);
+            assertThat(d0.driverSupportsPeerCopies()).isFalse();
+            assertThat(d0.canAccessPeer(d0)).isFalse();
+            assertThatThrownBy(() -> d0.canAccessPeer(s.device(1))).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("does not export cuDeviceCanAccessPeer");
+        } finally {
+            control.fakeCudaReset();
+        }
+    }
+
+    @Test
+    void peerCopiesMoveDataBetweenTheContextsOfTwoDevices() {
+        fake.control().fakeCudaSetDeviceCount(2);
+        fake.control().fakeCudaSetPeerAccess(1, 0, 0);
+        try (CudaSession s = CudaSession.open(fake.binding())) {
+            assertThat(s.deviceCount()).isEqualTo(2);
+            CudaDevice d0 = s.device(0);
+            CudaDevice d1 = s.device(1);
+            assertThat(d1.name()).isEqualTo(d0.name());
+            assertThat(d0.pciBusId()).isEqualTo("00000000:18:00.0");
+            assertThat(d1.pciBusId()).isEqualTo("00000000:2A:00.0");
+            assertThat(d0.driverSupportsPeerCopies()).isTrue();
+            assertThat(d0.canAccessPeer(d1)).isTrue();
+            assertThat(d1.canAccessPeer(d0)).isFalse();
+            assertThat(d0.canAccessPeer(d0)).isFalse();
+            try (CudaContext c0 = d0.retainPrimaryContext();
+                 DeviceBuffer src = c0.allocate(64);
+                 CudaStream s0 = c0.createStream();
+                 CudaEvent e0 = c0.createEvent();
+                 CudaContext c1 = d1.retainPrimaryContext();
+                 DeviceBuffer dst = c1.allocate(64);
+                 CudaStream s1 = c1.createStream()) {
+                assertThat(src.context()).isSameAs(c0);
+                assertThat(dst.context()).isSameAs(c1);
+                c0.makeCurrent();
+                src.fill32(0x5EED_0001);
+                c1.makeCurrent();
+                dst.fill32(0);
+                assertThat(c0.enablePeerAccess(c1)).isTrue();
+                assertThat(c0.enablePeerAccess(c1)).as("PEER_ACCESS_ALREADY_ENABLED is no error").isFalse();
+                assertThatThrownBy(() -> c1.enablePeerAccess(c0)).isInstanceOfSatisfying(CudaException.class, e -> {
+                    assertThat(e.result()).isEqualTo(CudaResult.ERROR_PEER_ACCESS_UNSUPPORTED);
+                    assertThat(e.function()).isEqualTo("cuCtxEnablePeerAccess(CUDA 1 -> CUDA 0)");
+                });
+
+                // The fake accepts the copy only when each pointer belongs to the context passed beside it.
+                dst.copyFromPeerAsync(src, 32, s0);
+                e0.record(s0);
+                s1.waitFor(e0);
+                s1.synchronize();
+                c1.makeCurrent();
+                assertThat(dst.readLongs(8)).containsExactly(0x5EED_0001_5EED_0001L, 0x5EED_0001_5EED_0001L,
+                        0x5EED_0001_5EED_0001L, 0x5EED_0001_5EED_0001L, 0, 0, 0, 0);
+                assertThat(fake.control().fakeCudaPeerCopies(0, 1)).isEqualTo(1);
+                assertThat(fake.control().fakeCudaPeerBytes(0, 1)).isEqualTo(32);
+                assertThat(fake.control().fakeCudaPeerCopies(1, 0)).isZero();
+                assertThat(fake.control().fakeCudaStreamWaits()).isEqualTo(1);
+                assertThat(fake.control().fakeCudaPeerCopiesUnmapped()).isZero();
+                assertThatThrownBy(() -> dst.copyFromPeerAsync(src, 65, s0)).isInstanceOf(IllegalArgumentException.class);
+
+                fake.control().fakeCudaFailPeerCopy(1, 0, 220);
+                assertThatThrownBy(() -> src.copyFromPeerAsync(dst, 8, s1))
+                        .isInstanceOfSatisfying(CudaException.class, e -> {
+                            assertThat(e.function()).isEqualTo("cuMemcpyPeerAsync(CUDA 1 -> CUDA 0)");
+                            assertThat(e.errorName()).isEqualTo("CUDA_ERROR_NVLINK_UNCORRECTABLE");
+                            assertThat(e.hardwareSuspect()).isTrue();
+                        });
+
+                c0.disablePeerAccess(c1);
+                assertThatThrownBy(() -> c0.disablePeerAccess(c1)).isInstanceOfSatisfying(CudaException.class,
+                        e -> assertThat(e.result()).isEqualTo(CudaResult.ERROR_PEER_ACCESS_NOT_ENABLED));
+                assertThat(fake.control().fakeCudaPeerMappings()).isZero();
+            }
+        }
+        assertThat(fake.control().fakeCudaLiveResources()).as("leaked driver resources").isEqualTo(baseline);
     }
 
     @Test

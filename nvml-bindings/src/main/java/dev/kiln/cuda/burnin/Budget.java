@@ -4,8 +4,11 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
-/** A workload's deadline, cancellation check and progress sink. */
-final class Budget {
+/**
+ * A workload's deadline, cancellation check and progress sink. Public for the workloads of other packages
+ * ({@code dev.kiln.cuda.fabric}).
+ */
+public final class Budget {
     private final String test;
     private final long startNanos = System.nanoTime();
     private final long budgetNanos;
@@ -14,7 +17,7 @@ final class Budget {
     private boolean wasCancelled;
     private long lastReport;
 
-    Budget(String test, Duration budget, BooleanSupplier cancelled, Consumer<Progress> progress) {
+    public Budget(String test, Duration budget, BooleanSupplier cancelled, Consumer<Progress> progress) {
         this.test = test;
         this.budgetNanos = Math.max(0, budget.toNanos());
         this.cancelled = cancelled == null ? () -> false : cancelled;
@@ -22,7 +25,7 @@ final class Budget {
     }
 
     /** True once the budget is spent or cancellation was requested. */
-    boolean over() {
+    public boolean over() {
         if (cancelled.getAsBoolean()) {
             wasCancelled = true;
             return true;
@@ -30,20 +33,20 @@ final class Budget {
         return System.nanoTime() - startNanos >= budgetNanos;
     }
 
-    boolean cancelled() {
+    public boolean cancelled() {
         return wasCancelled;
     }
 
-    long budgetNanos() {
+    public long budgetNanos() {
         return budgetNanos;
     }
 
-    Duration elapsed() {
+    public Duration elapsed() {
         return Duration.ofNanos(System.nanoTime() - startNanos);
     }
 
     /** Reports at most every 500 ms (the first report always goes out). */
-    void report(String message) {
+    public void report(String message) {
         long now = System.nanoTime();
         if (lastReport != 0 && now - lastReport < 500_000_000L) {
             return;

@@ -3,11 +3,14 @@ package dev.kiln.cuda.burnin;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
-/** Closes what was added in reverse order; the first failure is thrown with the others suppressed. */
-final class Scope implements AutoCloseable {
+/**
+ * Closes what was added in reverse order; the first failure is thrown with the others suppressed. Public for the
+ * workloads of other packages ({@code dev.kiln.cuda.fabric}).
+ */
+public final class Scope implements AutoCloseable {
     private final Deque<AutoCloseable> items = new ArrayDeque<>();
 
-    <T extends AutoCloseable> T add(T item) {
+    public <T extends AutoCloseable> T add(T item) {
         items.push(item);
         return item;
     }

@@ -47,6 +47,15 @@ public interface CudaLibrary extends Library {
 
     int cuCtxSynchronize();
 
+    /** Optional ({@link CudaSymbols#PEER}): {@code *canAccessPeer} = 1 when {@code dev} can map {@code peerDev}'s memory. */
+    int cuDeviceCanAccessPeer(IntByReference canAccessPeer, int dev, int peerDev);
+
+    /** Optional ({@link CudaSymbols#PEER}): the current context gains access to {@code peerContext}'s memory; flags 0. */
+    int cuCtxEnablePeerAccess(Pointer peerContext, int flags);
+
+    /** Optional ({@link CudaSymbols#PEER}). */
+    int cuCtxDisablePeerAccess(Pointer peerContext);
+
     /** {@code image}: PTX text; JNA passes a NUL-terminated copy, which cuModuleLoadData requires. */
     int cuModuleLoadData(PointerByReference module, String image);
 
@@ -77,6 +86,10 @@ public interface CudaLibrary extends Library {
 
     int cuMemcpyDtoHAsync_v2(Pointer dstHost, long srcDevice, long byteCount, Pointer hStream);
 
+    /** Optional ({@link CudaSymbols#PEER}): copies between the memories of two contexts, ordered on {@code hStream}. */
+    int cuMemcpyPeerAsync(long dstDevice, Pointer dstContext, long srcDevice, Pointer srcContext, long byteCount,
+                          Pointer hStream);
+
     int cuMemHostAlloc(PointerByReference pp, long bytesize, int flags);
 
     int cuMemFreeHost(Pointer p);
@@ -86,6 +99,12 @@ public interface CudaLibrary extends Library {
     int cuStreamSynchronize(Pointer hStream);
 
     int cuStreamDestroy_v2(Pointer hStream);
+
+    /**
+     * Optional ({@link CudaSymbols#PEER}): later work on {@code hStream} waits for {@code hEvent}, which may belong to
+     * another context or device; flags 0.
+     */
+    int cuStreamWaitEvent(Pointer hStream, Pointer hEvent, int flags);
 
     int cuEventCreate(PointerByReference phEvent, int flags);
 

@@ -1,5 +1,6 @@
 package dev.kiln.cuda.raw;
 
+import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -22,6 +23,21 @@ public final class CudaSymbols {
             "cuStreamCreate", "cuStreamSynchronize", "cuStreamDestroy_v2",
             "cuEventCreate", "cuEventRecord", "cuEventSynchronize", "cuEventElapsedTime", "cuEventDestroy_v2");
 
-    /** {@code cuEventElapsedTime_v2}: CUDA 12.8+ drivers; preferred when present. */
-    public static final Set<String> OPTIONAL = Set.of("cuEventElapsedTime_v2");
+    /**
+     * What copies between GPUs need (peer access and cross-device stream ordering). Every current driver exports them;
+     * they are optional so that a driver without them still runs the single-GPU burn-in, and only the peer-copy
+     * workload reports that it cannot run.
+     */
+    public static final Set<String> PEER = Set.of(
+            "cuDeviceCanAccessPeer", "cuCtxEnablePeerAccess", "cuCtxDisablePeerAccess", "cuMemcpyPeerAsync",
+            "cuStreamWaitEvent");
+
+    /** {@code cuEventElapsedTime_v2} (CUDA 12.8+ drivers; preferred when present) and {@link #PEER}. */
+    public static final Set<String> OPTIONAL = union(Set.of("cuEventElapsedTime_v2"), PEER);
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
+    }
 }

@@ -56,13 +56,18 @@ class CudaWorkloadsFakeTest {
         session.close();
     }
 
+    /** Without cuBLASLt, whatever this machine has installed (the GEMM kind: ComputeGemmFakeTest). */
+    private static ComputeStress compute() {
+        return new ComputeStress(ComputeStress.Config.defaults().withoutCublasLt());
+    }
+
     private void assertNoLeaks() {
         assertThat(fake.control().fakeCudaLiveResources()).as("driver resources left behind").isEqualTo(baseline);
     }
 
     @Test
     void computeOnAHealthyFakePassesAndRunsBothKinds() {
-        ComputeStress.Result r = new ComputeStress().run(device, Duration.ofMillis(400), () -> false, progress::add);
+        ComputeStress.Result r = compute().run(device, Duration.ofMillis(400), () -> false, progress::add);
         assertThat(r.outcome()).isEqualTo(Outcome.PASSED);
         assertThat(r.error()).isNull();
         assertThat(r.slots()).isGreaterThanOrEqualTo(2);
@@ -76,7 +81,7 @@ class CudaWorkloadsFakeTest {
     @Test
     void computeMismatchesAndNansFail() {
         fake.control().fakeCudaSetCompareResult(5, 2);
-        ComputeStress.Result r = new ComputeStress().run(device, SHORT, () -> false, null);
+        ComputeStress.Result r = compute().run(device, SHORT, () -> false, null);
         assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(r.mismatches()).isPositive().isEqualTo(5 * (r.mismatches() / 5));
         assertThat(r.nans()).isPositive();
@@ -86,7 +91,7 @@ class CudaWorkloadsFakeTest {
     @Test
     void computeStickyLaunchFailureIsAnErrorNamingIt() {
         fake.control().fakeCudaFailLaunch(3, 719);
-        ComputeStress.Result r = new ComputeStress().run(device, SHORT, () -> false, null);
+        ComputeStress.Result r = compute().run(device, SHORT, () -> false, null);
         assertThat(r.outcome()).isEqualTo(Outcome.ERROR);
         assertThat(r.error().code()).isEqualTo(719);
         assertThat(r.error().name()).isEqualTo("CUDA_ERROR_LAUNCH_FAILED");
@@ -97,7 +102,7 @@ class CudaWorkloadsFakeTest {
     @Test
     void computeAllocationFailureIsAnError() {
         fake.control().fakeCudaFailAlloc(2);
-        ComputeStress.Result r = new ComputeStress().run(device, SHORT, () -> false, null);
+        ComputeStress.Result r = compute().run(device, SHORT, () -> false, null);
         assertThat(r.outcome()).isEqualTo(Outcome.ERROR);
         assertThat(r.error().name()).isEqualTo("CUDA_ERROR_OUT_OF_MEMORY");
         assertThat(r.error().function()).startsWith("cuMemAlloc_v2");
@@ -106,7 +111,7 @@ class CudaWorkloadsFakeTest {
 
     @Test
     void computeWithNoTimeToCompareIsNotAPass() {
-        ComputeStress.Result r = new ComputeStress().run(device, Duration.ZERO, () -> false, null);
+        ComputeStress.Result r = compute().run(device, Duration.ZERO, () -> false, null);
         assertThat(r.outcome()).isEqualTo(Outcome.ERROR);
         assertThat(r.error().name()).isEqualTo("NO_WORK");
         assertNoLeaks();
