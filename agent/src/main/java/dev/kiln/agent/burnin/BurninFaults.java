@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Writes a node's burn-in faults as a faults file for its worker (read back with {@code FaultFile}),
+ * Writes a node's burn-in and link faults as a faults file for its worker (read back with {@code FaultFile}),
  * so the worker's simulated backend sees exactly the faults the agent's simulated server was given.
  */
 final class BurninFaults {
@@ -31,8 +31,31 @@ final class BurninFaults {
                         .append(seconds(c.after())).append('\n');
                 case Fault.WorkerHang h -> y.append("  - type: ").append(h.type()).append("\n    afterSeconds: ")
                         .append(seconds(h.after())).append('\n');
+                case Fault.GpuMissing g -> y.append("  - type: ").append(g.type()).append("\n    gpu: ").append(g.gpu())
+                        .append('\n');
+                case Fault.NvlinkDown n -> y.append("  - type: ").append(n.type()).append("\n    gpu: ").append(n.gpu())
+                        .append("\n    links: ").append(n.links()).append('\n');
+                case Fault.PcieDowntrained p -> {
+                    y.append("  - type: ").append(p.type()).append("\n    gpu: ").append(p.gpu()).append('\n');
+                    p.generation().ifPresent(v -> y.append("    generation: ").append(v).append('\n'));
+                    p.width().ifPresent(v -> y.append("    width: ").append(v).append('\n'));
+                }
+                case Fault.NvlinkDegraded n -> y.append("  - type: ").append(n.type()).append("\n    gpu: ").append(n.gpu())
+                        .append("\n    links: ").append(n.links()).append("\n    factor: ").append(n.factor()).append('\n');
+                case Fault.SlowGpuPair p -> y.append("  - type: ").append(p.type()).append("\n    gpus: [").append(p.gpu())
+                        .append(", ").append(p.peer()).append("]\n    factor: ").append(p.factor()).append('\n');
+                case Fault.NvlinkErrors n -> y.append("  - type: ").append(n.type()).append("\n    gpu: ").append(n.gpu())
+                        .append("\n    link: ").append(n.link()).append("\n    counter: ").append(n.counter())
+                        .append("\n    count: ").append(n.count()).append('\n');
+                case Fault.NicSlow n -> y.append("  - type: ").append(n.type()).append("\n    gbps: ").append(n.gbps())
+                        .append('\n');
+                case Fault.NicLossy n -> y.append("  - type: ").append(n.type()).append("\n    lossPercent: ")
+                        .append(n.lossPercent()).append('\n');
+                case Fault.IbPortErrors p -> y.append("  - type: ").append(p.type()).append("\n    device: \"")
+                        .append(p.device()).append("\"\n    port: ").append(p.port()).append("\n    counter: \"")
+                        .append(p.counter()).append("\"\n    count: ").append(p.count()).append('\n');
                 default -> {
-                    // Not a burn-in fault: the worker does not need it.
+                    // Not a fault the worker acts on.
                 }
             }
         }

@@ -264,7 +264,7 @@ public final class BurninRun {
     }
 
     /** "0-7", "0,2,5", "3". */
-    static String describe(List<BurninBackend.GpuRef> gpus) {
+    public static String describe(List<BurninBackend.GpuRef> gpus) {
         List<Integer> idx = gpus.stream().map(BurninBackend.GpuRef::index).sorted().toList();
         if (idx.size() > 2 && idx.get(idx.size() - 1) - idx.get(0) == idx.size() - 1) {
             return idx.get(0) + "-" + idx.get(idx.size() - 1);

@@ -48,6 +48,7 @@ public final class BurninSupervisor {
     private volatile String killedFor;
     private volatile boolean cancelled;
     private volatile String doneVerdict;
+    private volatile String doneSummary;
     private volatile String errorMessage;
     private final Object endLock = new Object();
     private boolean ended;
@@ -149,6 +150,7 @@ public final class BurninSupervisor {
                 }
                 if (WorkerLine.DONE.equals(line.type())) {
                     doneVerdict = line.verdict();
+                    doneSummary = line.message();
                 } else if (WorkerLine.ERROR.equals(line.type())) {
                     errorMessage = line.message();
                 }
@@ -224,7 +226,8 @@ public final class BurninSupervisor {
             reason = killedFor;
         } else if (doneVerdict != null && exit == 0) {
             state = "PASS".equals(doneVerdict) ? JobState.PASSED : JobState.FAILED;
-            reason = state == JobState.PASSED ? null : "at least one test failed or could not run on at least one GPU";
+            reason = state == JobState.PASSED ? null : doneSummary != null ? doneSummary
+                    : "at least one test failed or could not run on at least one GPU";
         } else if (errorMessage != null) {
             state = JobState.ERROR;
             reason = errorMessage;

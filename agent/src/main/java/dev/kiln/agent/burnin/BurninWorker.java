@@ -39,8 +39,26 @@ public final class BurninWorker {
         BurninBackend backend;
         try {
             job = KilnJson.mapper().readValue(Files.readAllBytes(jobFile), WorkerJob.class);
-            backend = backend(job);
         } catch (IOException | RuntimeException e) {
+            sink.accept(WorkerLine.error("cannot read the job file " + jobFile + ": " + e.getMessage()));
+            return 2;
+        }
+        if (job.fabricJob()) {
+            try {
+                dev.kiln.agent.fabric.FabricWorker.run(job, sink);
+                return 0;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                sink.accept(WorkerLine.error("the fabric worker was interrupted"));
+                return 2;
+            } catch (RuntimeException e) {
+                sink.accept(WorkerLine.error("the fabric tests could not run: " + e.getMessage()));
+                return 2;
+            }
+        }
+        try {
+            backend = backend(job);
+        } catch (RuntimeException e) {
             sink.accept(WorkerLine.error("cannot start the burn-in: " + e.getMessage()));
             return 2;
         }

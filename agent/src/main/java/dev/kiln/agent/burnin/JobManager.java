@@ -13,6 +13,7 @@ import dev.kiln.protocol.burnin.GpuTestResult;
 import dev.kiln.protocol.burnin.JobState;
 import dev.kiln.protocol.burnin.JobStatus;
 import dev.kiln.protocol.burnin.TelemetrySample;
+import dev.kiln.protocol.fabric.FabricTestIds;
 import dev.kiln.protocol.spec.BuiltinSpecs;
 import dev.kiln.protocol.spec.NodeSpec;
 
@@ -60,7 +61,13 @@ public final class JobManager implements AutoCloseable {
     /** How the worker is built for this node: a simulated preset and its burn-in faults, or real GPUs. */
     public record Backend(String kind, String preset, List<Fault> faults) {
         public Backend {
-            faults = faults == null ? List.of() : faults.stream().filter(f -> f instanceof Fault.Burnin).toList();
+            faults = faults == null ? List.of() : faults.stream().filter(Backend::forWorker).toList();
+        }
+
+        /** Faults the worker acts on: burn-in and fabric faults, and those that change the GPU links it measures. */
+        static boolean forWorker(Fault f) {
+            return f instanceof Fault.Burnin || f instanceof Fault.Fabric || f instanceof Fault.NvlinkDown
+                    || f instanceof Fault.PcieDowntrained || f instanceof Fault.GpuMissing;
         }
 
         public static Backend simulated(String preset, List<Fault> faults) {
@@ -91,6 +98,7 @@ public final class JobManager implements AutoCloseable {
         String current;
         String reason;
         final List<GpuTestResult> results = new ArrayList<>();
+        final List<dev.kiln.protocol.fabric.FabricResult> fabric = new ArrayList<>();
         final ArrayDeque<TelemetrySample> telemetry = new ArrayDeque<>();
         final ArrayDeque<JobEvent> events = new ArrayDeque<>();
         final List<Listener> listeners = new ArrayList<>();
@@ -107,7 +115,8 @@ public final class JobManager implements AutoCloseable {
 
         JobStatus status() {
             return new JobStatus(ProtocolVersion.SCHEMA_VERSION, JobStatus.KIND, id, node, request, state, createdAt,
-                    startedAt, finishedAt, progress, current, reason, List.copyOf(results), List.copyOf(telemetry));
+                    startedAt, finishedAt, progress, current, reason, List.copyOf(results), List.copyOf(telemetry),
+                    List.copyOf(fabric));
         }
     }
 
@@ -119,6 +128,8 @@ public final class JobManager implements AutoCloseable {
     private final Backend backend;
     private final Supplier<InventoryDocument> inventory;
     private final Map<String, Job> jobs = new LinkedHashMap<>();   // guarded by this
+    private volatile String fabricSysfsRoot;
+    private volatile List<String> fabricToolsPath = List.of();
     private Job running;                                           // guarded by this
 
     /**
@@ -131,6 +142,15 @@ public final class JobManager implements AutoCloseable {
         this.backend = backend;
         this.inventory = inventory;
         load();
+    }
+
+    /**
+     * Where fabric jobs on a real node read InfiniBand ports ({@code /sys} by default), find perftest and
+     * nccl-tests (before PATH).
+     */
+    public void configureFabric(String sysfsRoot, List<String> toolsPath) {
+        this.fabricSysfsRoot = sysfsRoot;
+        this.fabricToolsPath = toolsPath == null ? List.of() : List.copyOf(toolsPath);
     }
 
     // --- reading ----------------------------------------------------------------------------
@@ -182,16 +202,30 @@ public final class JobManager implements AutoCloseable {
         if (request == null) {
             throw new JobException(400, "bad_request", "request body is missing; send a burn-in request");
         }
-        if (request.type() != null && !BurninRequest.TYPE.equals(request.type())) {
-            throw new JobException(400, "bad_request", "unknown job type '" + request.type() + "'; expected 'burnin'");
+        if (request.type() != null && !BurninRequest.TYPE.equals(request.type())
+                && !BurninRequest.FABRIC.equals(request.type())) {
+            throw new JobException(400, "bad_request", "unknown job type '" + request.type()
+                    + "'; expected 'burnin' or 'fabric'");
         }
+        boolean fabric = request.fabric();
+        List<String> known = fabric ? FabricTestIds.DEFAULT_ORDER : BurninTestIds.DEFAULT_ORDER;
         for (String t : request.tests()) {
-            if (!BurninTestIds.DEFAULT_ORDER.contains(t)) {
-                throw new JobException(400, "bad_request", "unknown burn-in test '" + t + "'"
-                        + dev.kiln.protocol.spec.Suggestions.closest(t, BurninTestIds.DEFAULT_ORDER)
-                        .map(c -> " (did you mean '" + c + "'?)").orElse("") + "; known tests: "
-                        + BurninTestIds.DEFAULT_ORDER);
+            if (!known.contains(t)) {
+                throw new JobException(400, "bad_request", "unknown " + (fabric ? "fabric" : "burn-in") + " test '"
+                        + t + "'" + dev.kiln.protocol.spec.Suggestions.closest(t, known)
+                        .map(c -> " (did you mean '" + c + "'?)").orElse("") + "; known tests: " + known);
             }
+        }
+        if (!fabric && request.peer() != null) {
+            throw new JobException(400, "bad_request", "'peer' is for fabric jobs; a burn-in has no peer");
+        }
+        if (fabric && request.peer() == null && request.tests().stream().anyMatch(FabricTestIds.NEED_PEER::contains)) {
+            throw new JobException(400, "bad_request", "test(s) " + FabricTestIds.NEED_PEER + " need a 'peer' (node, "
+                    + "address, port and token of a session opened with POST /v1/fabric/sessions on that agent)");
+        }
+        if (fabric && request.peer() != null && (request.peer().address() == null || request.peer().port() <= 0
+                || request.peer().port() > 65535 || request.peer().token() == null)) {
+            throw new JobException(400, "bad_request", "'peer' needs 'address', 'port' (1-65535) and 'token'");
         }
         if (new HashSet<>(request.tests()).size() != request.tests().size()) {
             throw new JobException(400, "bad_request", "a test is named twice in 'tests': " + request.tests());
@@ -220,14 +254,20 @@ public final class JobManager implements AutoCloseable {
         }
         List<GpuInventory> selected = request.gpus().isEmpty() ? List.copyOf(byIndex.values())
                 : request.gpus().stream().map(byIndex::get).toList();
-        if (selected.isEmpty()) {
+        List<String> tests = !request.tests().isEmpty() ? request.tests() : fabric
+                ? FabricTestIds.DEFAULT_ORDER.stream().filter(t -> request.peer() != null
+                        || !FabricTestIds.NEED_PEER.contains(t)).toList()
+                : BurninTestIds.DEFAULT_ORDER;
+        // Only burn-in and peer copies load the GPUs; NVLink counters, NICs and ports can be read beside someone's job.
+        boolean loadsGpus = !fabric || tests.contains(FabricTestIds.P2P) || tests.contains(FabricTestIds.NCCL);
+        if (selected.isEmpty() && loadsGpus) {
             throw new JobException(409, "no_gpus", "node " + node + " has no GPUs to burn in");
         }
         List<String> busy = new ArrayList<>();
-        for (GpuInventory g : selected) {
+        for (GpuInventory g : loadsGpus ? selected : List.<GpuInventory>of()) {
             if (!GpuInventory.STATE_OK.equals(g.state())) {
                 throw new JobException(409, "gpu_unavailable", "GPU " + g.index() + " is " + g.state()
-                        + "; a burn-in cannot run on it");
+                        + "; a " + (fabric ? "fabric test" : "burn-in") + " cannot run on it");
             }
             if (g.processes() != null) {
                 for (GpuInventory.Process p : g.processes()) {
@@ -241,22 +281,21 @@ public final class JobManager implements AutoCloseable {
         }
         List<BurninBackend.GpuRef> refs = selected.stream().map(g -> new BurninBackend.GpuRef(g.index(), g.uuid(),
                 g.serial(), g.pci() == null ? null : g.pci().busId(), g.name())).toList();
-        List<String> tests = request.tests().isEmpty() ? BurninTestIds.DEFAULT_ORDER : request.tests();
-        BurninRequest effective = new BurninRequest(BurninRequest.TYPE, tests, refs.stream()
-                .map(BurninBackend.GpuRef::index).toList(), request.durationSeconds(), request.force(),
-                request.specName());
+        BurninRequest effective = new BurninRequest(fabric ? BurninRequest.FABRIC : BurninRequest.TYPE, tests,
+                refs.stream().map(BurninBackend.GpuRef::index).toList(), request.durationSeconds(), request.force(),
+                request.specName(), request.peer());
         synchronized (this) {
             if (running != null) {
                 throw busy();
             }
             Path jobsDir = store.dir();
             Instant now = Instant.now();
-            String id = "burnin-" + ID_TIME.format(now) + "-" + String.format("%04x",
+            String id = (fabric ? "fabric-" : "burnin-") + ID_TIME.format(now) + "-" + String.format("%04x",
                     ThreadLocalRandom.current().nextInt(0x10000));
             Job job = new Job(id, effective, now);
             job.state = JobState.RUNNING;
             job.startedAt = now;
-            job.current = "starting the burn-in worker";
+            job.current = "starting the " + (fabric ? "fabric" : "burn-in") + " worker";
             jobs.put(id, job);
             try {
                 launch(job, jobsDir, refs, tests, judging);
@@ -301,8 +340,13 @@ public final class JobManager implements AutoCloseable {
     }
 
     /** The spec whose burn-in minimums judge a job: its name and its {@code burnin} section (either may be null). */
-    record JudgingSpec(String name, NodeSpec.BurninSpec burnin) {
-        static final JudgingSpec NONE = new JudgingSpec(null, null);
+    record JudgingSpec(String name, NodeSpec.BurninSpec burnin, NodeSpec.FabricSpec fabric, Integer nvlinks) {
+        static final JudgingSpec NONE = new JudgingSpec(null, null, null, null);
+
+        static JudgingSpec of(NodeSpec spec) {
+            return new JudgingSpec(spec.name(), spec.burnin(), spec.fabric(),
+                    spec.gpu() == null ? null : spec.gpu().nvlinks());
+        }
     }
 
     /**
@@ -314,14 +358,13 @@ public final class JobManager implements AutoCloseable {
         if (specName != null) {
             try {
                 NodeSpec spec = SpecResolver.builtin(specName);
-                return new JudgingSpec(spec.name(), spec.burnin());
+                return JudgingSpec.of(spec);
             } catch (IllegalArgumentException e) {
                 throw new JobException(400, "bad_request", "'specName': " + e.getMessage());
             }
         }
         if (WorkerJob.SIMULATED.equals(backend.kind()) && backend.preset() != null) {
-            return BuiltinSpecs.find(backend.preset()).map(s -> new JudgingSpec(s.name(), s.burnin()))
-                    .orElse(JudgingSpec.NONE);
+            return BuiltinSpecs.find(backend.preset()).map(JudgingSpec::of).orElse(JudgingSpec.NONE);
         }
         return JudgingSpec.NONE;
     }
@@ -337,7 +380,9 @@ public final class JobManager implements AutoCloseable {
         }
         WorkerJob wj = new WorkerJob(1, job.id, node, job.request, backend.kind(), backend.preset(), faultsFile, refs,
                 tests, job.request.durationSeconds() * 1000, s.settleMillis(), s.telemetryMillis(),
-                s.heartbeatMillis(), s.stallMillis(), judging.name(), judging.burnin());
+                s.heartbeatMillis(), s.stallMillis(), judging.name(), judging.burnin(),
+                job.request.fabric() ? new WorkerJob.FabricOptions(judging.fabric(), judging.nvlinks(), fabricSysfsRoot,
+                        fabricToolsPath) : null);
         Path jobFile = jobsDir.resolve(job.id + ".worker.json");
         AtomicFiles.write(jobFile, KilnJson.pretty().writeValueAsBytes(wj));
         job.lines = Files.newBufferedWriter(jobsDir.resolve(job.id + ".jsonl"), StandardCharsets.UTF_8);
@@ -388,6 +433,13 @@ public final class JobManager implements AutoCloseable {
                     emit(job, "telemetry", line.telemetry());
                 }
             }
+            case WorkerLine.FABRIC -> {
+                if (line.fabric() != null) {
+                    job.fabric.add(line.fabric());
+                    emit(job, "fabric", line.fabric());
+                    save(job);
+                }
+            }
             case WorkerLine.RESULT -> {
                 if (line.result() != null) {
                     job.results.add(line.result());
@@ -431,7 +483,7 @@ public final class JobManager implements AutoCloseable {
                 l.onEnd().run();
             }
         }
-        LOG.info(() -> "burn-in job " + job.id + " on " + node + " ended " + state + (reason == null ? "" : ": " + reason));
+        LOG.info(() -> (job.request.fabric() ? "fabric job " : "burn-in job ") + job.id + " on " + node + " ended " + state + (reason == null ? "" : ": " + reason));
     }
 
     /** Adds an event to the job's stream and tells the subscribers; caller holds the lock. */
@@ -560,6 +612,7 @@ public final class JobManager implements AutoCloseable {
             if (s.results() != null) {
                 job.results.addAll(s.results());
             }
+            job.fabric.addAll(s.fabric());
             if (s.telemetry() != null) {
                 job.telemetry.addAll(s.telemetry());
             }

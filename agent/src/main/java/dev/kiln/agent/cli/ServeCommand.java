@@ -48,8 +48,21 @@ final class ServeCommand implements Callable<Integer> {
                     "events are kept in memory and GET /v1/events says so."})
     Path stateDir;
 
+    @Option(names = "--fabric-port", defaultValue = "0", paramLabel = "PORT",
+            description = {"TCP port node-to-node fabric tests are served on (0: an ephemeral port, chosen at the",
+                    "first session; set one to open it in a firewall). Default: ${DEFAULT-VALUE}."})
+    int fabricPort;
+
+    @Option(names = "--tools-dir", paramLabel = "DIR",
+            description = "Directory searched before PATH for ib_write_bw (perftest) and all_reduce_perf (nccl-tests).")
+    Path toolsDir;
+
     @Override
     public Integer call() {
+        if (fabricPort < 0 || fabricPort > 65535) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--fabric-port must be 0..65535, got " + fabricPort);
+        }
         // Fail on bad configuration before Quarkus boots, with the same messages as the daemon.
         if (simulation.preset != null) {
             ServerPresets.get(simulation.preset);
@@ -69,6 +82,8 @@ final class ServeCommand implements Callable<Integer> {
         set("kiln.agent.faults", simulation.faults == null ? null : simulation.faults.toString());
         set("kiln.agent.nvml-library", nvmlLibrary);
         set("kiln.agent.state-dir", stateDir == null ? null : stateDir.toString());
+        set("kiln.agent.fabric-port", Integer.toString(fabricPort));
+        set("kiln.agent.tools-dir", toolsDir == null ? null : toolsDir.toString());
         Quarkus.run();
         return 0;
     }

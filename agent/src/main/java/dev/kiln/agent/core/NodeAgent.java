@@ -93,6 +93,7 @@ public final class NodeAgent implements AutoCloseable {
         this.jobs = new JobManager(name, events.stateDir(), simulatedServer != null
                 ? JobManager.Backend.simulated(simulatorPreset, simulatedServer.faults()) : JobManager.Backend.cuda(),
                 () -> inventory(true));
+        this.rdmaServers = new dev.kiln.agent.fabric.RdmaServers(simulatedServer != null);
     }
 
     /** An agent on this machine's real hardware, keeping GPU events in memory (one-shot commands). */
@@ -103,8 +104,10 @@ public final class NodeAgent implements AutoCloseable {
     /** An agent on this machine's real hardware (the daemon persists events: {@link EventOptions#persistedIn}). */
     public static NodeAgent real(String name, NvmlLoader.Result nvml, Path sysfsRoot, EventOptions events) {
         String host = name != null ? name : localHostname();
-        return new NodeAgent(host, NodeInfo.MODE_REAL, null, new OshiHostProbe(), GpuProbe.from(nvml),
+        NodeAgent agent = new NodeAgent(host, NodeInfo.MODE_REAL, null, new OshiHostProbe(), GpuProbe.from(nvml),
                 new SysfsInfinibandProbe(sysfsRoot), Lifetimes.DEFAULT, Clock.systemUTC(), readBootId(), null, events);
+        agent.configureFabric(sysfsRoot.toString(), List.of());
+        return agent;
     }
 
     /**
@@ -250,13 +253,43 @@ public final class NodeAgent implements AutoCloseable {
 
     private static final CheckRunner CHECKS = CheckRunner.standard();
 
-    /** This node's burn-in jobs ({@code /v1/jobs}); they run in a supervised child process. */
+    private volatile int fabricPort;
+    private final dev.kiln.agent.fabric.RdmaServers rdmaServers;
+
+    /**
+     * Fabric settings of a real node: where InfiniBand ports are read and where perftest and nccl-tests are found
+     * (directories searched before PATH).
+     */
+    public void configureFabric(String sysfsRoot, List<String> toolsPath) {
+        jobs.configureFabric(sysfsRoot, toolsPath);
+        rdmaServers.configure(toolsPath);
+    }
+
+    /** ib_write_bw servers started for fabric sessions. */
+    public dev.kiln.agent.fabric.RdmaServers rdmaServers() {
+        return rdmaServers;
+    }
+
+    /** The TCP port node-to-node fabric tests are served on (0: an ephemeral port, chosen at the first session). */
+    public int fabricPort() {
+        return fabricPort;
+    }
+
+    public void setFabricPort(int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("fabric port must be 0..65535, got " + port);
+        }
+        this.fabricPort = port;
+    }
+
+    /** This node's burn-in and fabric jobs ({@code /v1/jobs}); they run in a supervised child process. */
     public JobManager jobs() {
         return jobs;
     }
 
     @Override
     public void close() {
+        rdmaServers.close();
         jobs.close();
         if (eventWatcher != null) {
             eventWatcher.close();

@@ -51,6 +51,7 @@ public final class AgentRoutes {
         router.post("/v1/checks").handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
                 .handler(r::checks).failureHandler(r::failure);
         JobRoutes.mount(router, agent, r::failure);
+        FabricRoutes.mount(router, agent, r::failure);
         router.route("/v1/*").handler(r::notFound).failureHandler(r::failure);
     }
 

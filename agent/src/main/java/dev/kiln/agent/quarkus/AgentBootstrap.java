@@ -15,6 +15,7 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.logging.Logger;
 
@@ -51,6 +52,12 @@ public class AgentBootstrap {
     @ConfigProperty(name = "kiln.agent.state-dir")
     Optional<Path> stateDir;
 
+    @ConfigProperty(name = "kiln.agent.fabric-port", defaultValue = "0")
+    int fabricPort;
+
+    @ConfigProperty(name = "kiln.agent.tools-dir")
+    Optional<String> toolsDir;
+
     private NodeAgent agent;
 
     void mount(@Observes Router router) {
@@ -66,6 +73,10 @@ public class AgentBootstrap {
             agent = NodeAgent.real(name.orElse(null),
                     nvmlLibrary.map(NvmlLoader::load).orElseGet(NvmlLoader::system), sysfsRoot,
                     EventOptions.persistedIn(stateDir.orElse(EventOptions.DEFAULT_STATE_DIR)));
+        }
+        agent.setFabricPort(fabricPort);
+        if (toolsDir.isPresent()) {
+            agent.configureFabric(simulate.isPresent() ? null : sysfsRoot.toString(), List.of(toolsDir.get()));
         }
         var info = agent.nodeInfo();
         LOG.info(() -> "kiln-agent " + info.kilnVersion() + " node " + info.name() + " mode " + info.mode()
