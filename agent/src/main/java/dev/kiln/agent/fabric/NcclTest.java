@@ -30,7 +30,7 @@ public final class NcclTest implements FabricTest {
     }
 
     @Override
-    public FabricResult run(Context ctx) {
+    public FabricResult run(Context ctx) throws Exception {
         if (nccl == null) {
             return FabricResult.skipped(id(), notHere);
         }
@@ -41,8 +41,9 @@ public final class NcclTest implements FabricTest {
         FabricThresholds.Minimum min = ctx.thresholds().ncclBusbwGBps();
         // The tool cannot be paced: give it the test's share, at least two minutes, before it is killed.
         Duration timeout = ctx.budget().compareTo(Duration.ofMinutes(2)) > 0 ? ctx.budget() : Duration.ofMinutes(2);
-        ToolOutcome o = nccl.runIntraNode(ctx.job().node(), ctx.gpus().size(), MAX_BYTES,
-                min == null ? null : min.value(), min == null ? null : min.source(), timeout, ctx.cancelled());
+        ToolOutcome o = Ticking.call(() -> nccl.runIntraNode(ctx.job().node(), ctx.gpus().size(), MAX_BYTES,
+                min == null ? null : min.value(), min == null ? null : min.source(), timeout, ctx.cancelled()),
+                ctx.budget(), timeout, ctx.progress());
         long ms = (System.nanoTime() - start) / 1_000_000;
         String verdict = o.verdict();
         return new FabricResult(id(), verdict, "PASS".equals(verdict) ? null : o.run().reason(), ms, null, null, null,

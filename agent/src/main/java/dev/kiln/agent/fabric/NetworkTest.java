@@ -35,7 +35,7 @@ public final class NetworkTest implements FabricTest {
     }
 
     @Override
-    public FabricResult run(Context ctx) {
+    public FabricResult run(Context ctx) throws InterruptedException {
         FabricPeer peer = ctx.job().request() == null ? null : ctx.job().request().peer();
         if (peer == null) {
             return FabricResult.skipped(id(), "no peer in the request: the CLI pairs nodes (kiln fabric)");
@@ -45,12 +45,17 @@ public final class NetworkTest implements FabricTest {
         long phaseMillis = Math.max(100, Math.min(60_000, ctx.budget().toMillis() / 3));
         NetworkResult r;
         try {
-            r = probe.measure(ctx.job().node(), peer, Duration.ofMillis(phaseMillis), STREAMS, shaper,
-                    ctx.cancelled());
+            r = Ticking.call(() -> probe.measure(ctx.job().node(), peer, Duration.ofMillis(phaseMillis), STREAMS,
+                    shaper, ctx.cancelled()), Duration.ofMillis(3 * phaseMillis), Duration.ofSeconds(30), ctx.progress());
         } catch (FabricNetException e) {
             return FabricResult.error(id(), e.getMessage(), (System.nanoTime() - start) / 1_000_000);
         } catch (CancellationException e) {
             return FabricResult.error(id(), "cancelled before the measurement finished",
+                    (System.nanoTime() - start) / 1_000_000);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            return FabricResult.error(id(), "the TCP test to " + peer + " failed: " + e,
                     (System.nanoTime() - start) / 1_000_000);
         }
         FabricThresholds.Minimum min = ctx.thresholds().networkGbitps();

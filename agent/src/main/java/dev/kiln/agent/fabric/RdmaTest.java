@@ -11,6 +11,7 @@ import dev.kiln.protocol.fabric.FabricTestIds;
 import dev.kiln.protocol.fabric.PortCounters;
 import dev.kiln.protocol.fabric.ToolRun;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -59,8 +60,9 @@ public final class RdmaTest implements FabricTest {
         if (peer != null && peer.ibDevice() != null && perftest != null) {
             int seconds = (int) Math.max(1, Math.min(30, ctx.budget().toSeconds()));
             FabricThresholds.Minimum min = ctx.thresholds().rdmaGbitps();
-            ToolOutcome o = perftest.runClient(ctx.job().node(), peer.ibDevice(), peer, seconds,
-                    min == null ? null : min.value(), min == null ? null : min.source(), ctx.cancelled());
+            ToolOutcome o = Ticking.call(() -> perftest.runClient(ctx.job().node(), peer.ibDevice(), peer, seconds,
+                    min == null ? null : min.value(), min == null ? null : min.source(), ctx.cancelled()),
+                    Duration.ofSeconds(seconds), Duration.ofSeconds(60), ctx.progress());
             tools.add(o.run());
             findings.addAll(o.findings());
         }
