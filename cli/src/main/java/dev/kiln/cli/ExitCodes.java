@@ -27,14 +27,16 @@ import java.util.Map;
  *       GPU failed a test, or the worker crashed or hung), {@code ERROR} (the burn-in could not run: never a
  *       pass), {@code INTERRUPTED} (the agent restarted mid-run) or {@code CANCELLED} by anyone but this run
  *       (a run that Ctrl-C cancels exits as the JVM does on SIGINT). Only {@code PASSED} everywhere is
- *       {@value #OK}.</li>
+ *       {@value #OK}. {@code kiln fabric}: any FAIL finding (a node's own test, a bad node or a bad path between
+ *       two nodes), or a test that could not run (ERROR).</li>
  *   <li>{@value #UNREACHABLE}: at least one node could not be queried: connection refused, DNS failure,
  *       timeout, or an answer that was not a 2xx Kiln JSON body (e.g. 401 for a wrong token, 5xx, or a 400
  *       from {@code POST /v1/checks} when a real agent is given no spec). {@code kiln burnin}: also a node that
  *       refused the job ({@code 409}: a job already runs, or someone's process is on a selected GPU without
  *       {@code --force}; {@code 400}: e.g. no such GPU), and a node that stopped answering (or lost the job)
  *       while it ran, reported with its last known state. {@code --detach} exits {@value #OK} when every job
- *       started, else {@value #UNREACHABLE}.
+ *       started, else {@value #UNREACHABLE}. {@code kiln fabric}: likewise for its jobs, and a node that refused a
+ *       fabric session or whose job did not end in time.
  *       This takes precedence over {@value #CHECK_FAILED}: a node that could not be read might hide
  *       any failure, so a script that sees {@value #CHECK_FAILED} knows every selected node was read.</li>
  * </ul>
@@ -70,10 +72,10 @@ public final class ExitCodes {
         m.put(" " + CHECK_FAILED, "A node failed a check: verdict FAIL or ERROR (check; ERROR = a check could not "
                 + "run, never a pass), a GPU whose state is not ok (inventory), deviations (inventory --diff), or "
                 + "NVML unavailable on a real node; burnin: a job ended FAILED, ERROR, INTERRUPTED or CANCELLED "
-                + "(not by this run).");
+                + "(not by this run); fabric: a FAIL finding (bad node, path or link) or a test that could not run.");
         m.put(" " + UNREACHABLE, "A node could not be queried: unreachable, timed out, or no 2xx Kiln JSON answer "
-                + "(e.g. 401 wrong token); burnin: a node refused the job (409 busy) or was lost mid-run. Takes "
-                + "precedence over " + CHECK_FAILED + ".");
+                + "(e.g. 401 wrong token); burnin, fabric: a node refused the job (409 busy) or was lost mid-run. "
+                + "Takes precedence over " + CHECK_FAILED + ".");
         return m;
     }
 }

@@ -20,7 +20,7 @@ public final class FanOutOptions {
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Per-node request timeout, e.g. 5s, 800ms, 1m (default: the fleet file's "
                     + "defaults.timeoutMs, else 5s; 30s for 'kiln check', which reads the hardware and runs "
-                    + "every check; 10s for each request of 'kiln burnin').")
+                    + "every check; 10s for each request of 'kiln burnin' and 'kiln fabric').")
     Duration timeout;
 
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
