@@ -302,9 +302,14 @@ public final class CudaBurninBackend implements BurninBackend {
                 if (tensor != null && tensor.launches() > 0) {
                     metrics.put("tensorTflops", round(tensor.tflops()));
                 }
+                // The optional cuBLASLt GEMM kind (reported, not judged: Kiln has no per-model GEMM minimum yet).
+                ComputeStress.KindResult gemm = c.kind(ComputeStress.Kind.GEMM_CUBLASLT);
+                if (gemm != null && gemm.launches() > 0) {
+                    metrics.put("gemmTflops", round(gemm.tflops()));
+                }
                 metrics.put("mismatches", (double) c.mismatches());
                 metrics.put("nanCount", (double) c.nans());
-                long comparisons = (fma == null ? 0 : fma.comparisons()) + (tensor == null ? 0 : tensor.comparisons());
+                long comparisons = c.kinds().stream().mapToLong(ComputeStress.KindResult::comparisons).sum();
                 metrics.put("comparisons", (double) comparisons);
                 if (energyJoules != null && energyJoules > 0 && metrics.containsKey("tensorTflops")) {
                     double avgW = energyJoules / seconds;
@@ -314,8 +319,9 @@ public final class CudaBurninBackend implements BurninBackend {
                     for (ComputeStress.KindResult k : c.kinds()) {
                         if (k.mismatches() > 0 || k.nans() > 0) {
                             findings.add(k.kind() + ": " + k.mismatches() + " element(s) differed from the reference"
-                                    + " and " + k.nans() + " NaN(s) in " + k.comparisons() + " comparison(s) of "
-                                    + c.slotBytes() / 4 + " elements");
+                                    + " and " + k.nans() + " NaN(s) in " + k.comparisons() + " comparison(s)"
+                                    + (k.kind() == ComputeStress.Kind.GEMM_CUBLASLT ? " of the GEMM output"
+                                    : " of " + c.slotBytes() / 4 + " elements"));
                         }
                     }
                     reason = c.mismatches() > 0
