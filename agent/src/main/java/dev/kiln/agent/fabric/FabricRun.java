@@ -74,7 +74,10 @@ public final class FabricRun {
             for (int i = 0; i < order.size(); i++) {
                 String id = order.get(i);
                 int done = i;
-                current = id + (gpus.isEmpty() ? "" : " on GPUs " + dev.kiln.agent.burnin.BurninRun.describe(gpus));
+                boolean gpuTest = id.equals(FabricTestIds.P2P) || id.equals(FabricTestIds.NCCL)
+                        || id.equals(FabricTestIds.NVLINK);
+                current = id + (gpus.isEmpty() || !gpuTest ? ""
+                        : " on GPUs " + dev.kiln.agent.burnin.BurninRun.describe(gpus));
                 running = true;
                 lastProgress.set(System.nanoTime());
                 FabricTest test = tests.get(id);
