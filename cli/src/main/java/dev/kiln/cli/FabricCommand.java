@@ -131,6 +131,12 @@ final class FabricCommand implements Callable<Integer> {
                     + "from this HCA on the driving node to the same HCA on the serving node (e.g. mlx5_0).")
     String ibDevice;
 
+    @Option(names = "--nccl-across", paramLabel = "rack|fleet",
+            description = "With fabric.nccl: also run nccl-tests across nodes through the agents' MPI launcher "
+                    + "(kiln-agent serve --nccl-launcher): one run per rack (launched from its first node) or one "
+                    + "across every selected node.")
+    String ncclAcross;
+
     @Option(names = "--heatmaps", description = "Print every node's GPU-pair heatmap, not only those that did not "
             + "pass (-v does too).")
     boolean heatmaps;
@@ -145,6 +151,14 @@ final class FabricCommand implements Callable<Integer> {
         if (minNetworkGbps != null && !(minNetworkGbps > 0 && minNetworkGbps < 1e6)) {
             throw new CommandLine.ParameterException(cmd, "--min-network-gbps must be above 0 Gbit/s, got "
                     + minNetworkGbps);
+        }
+        if (ncclAcross != null && !ncclAcross.equals("rack") && !ncclAcross.equals("fleet")) {
+            throw new CommandLine.ParameterException(cmd, "--nccl-across must be 'rack' or 'fleet', got '"
+                    + ncclAcross + "'");
+        }
+        if (ncclAcross != null && !ids.contains(FabricTestIds.NCCL)) {
+            throw new CommandLine.ParameterException(cmd, "--nccl-across needs " + FabricTestIds.NCCL
+                    + " among the tests");
         }
         if (ibDevice != null && (!ids.contains(FabricTestIds.RDMA) || !ids.contains(FabricTestIds.NETWORK))) {
             throw new CommandLine.ParameterException(cmd, "--ib-device runs ib_write_bw beside the TCP pairs: it needs "
@@ -169,6 +183,9 @@ final class FabricCommand implements Callable<Integer> {
             try {
                 if (!report.localTests().isEmpty()) {
                     local(report, jobs, err, tests.isEmpty());
+                }
+                if (ncclAcross != null && !jobs.cancelling) {
+                    ncclAcross(report, jobs, err);
                 }
                 if (network && !jobs.cancelling) {
                     network(report, jobs, fanOut, timeout, err, verbose);
@@ -211,6 +228,43 @@ final class FabricCommand implements Callable<Integer> {
         jobs.run(started, n -> bodies.get(n.name()),
                 Duration.ofSeconds(durationSeconds + Math.max(LOCAL_GRACE_SECONDS, durationSeconds / 2)),
                 j -> j.node.name());
+    }
+
+    /**
+     * Phase 1b ({@code --nccl-across}): nccl-tests across the nodes of each rack (or the whole selection), launched
+     * from the group's first node that answered phase 1; its results count as that node's.
+     */
+    private void ncclAcross(FabricReport report, FabricJobs jobs, PrintWriter err) throws InterruptedException {
+        Map<String, List<FleetNode>> groups = new java.util.LinkedHashMap<>();
+        for (FleetNode n : report.nodes) {
+            BurninJob j = report.local.get(n.name());
+            if (j != null && j.outcome.notQueried()) {
+                continue;
+            }
+            groups.computeIfAbsent(ncclAcross.equals("rack") ? n.rack() : "fleet", k -> new ArrayList<>()).add(n);
+        }
+        List<BurninJob> started = new ArrayList<>();
+        Map<String, byte[]> bodies = new HashMap<>();
+        for (List<FleetNode> g : groups.values()) {
+            if (g.size() < 2) {
+                continue;
+            }
+            BurninJob j = new BurninJob(g.get(0));
+            report.extra.add(j);
+            started.add(j);
+            bodies.put(g.get(0).name(), body(new BurninRequest(BurninRequest.FABRIC, List.of(FabricTestIds.NCCL),
+                    List.of(), durationSeconds, force, specName(g.get(0)), null,
+                    g.stream().map(FleetNode::host).toList())));
+        }
+        if (started.isEmpty()) {
+            return;
+        }
+        err.println("kiln: " + FabricTestIds.NCCL + " across nodes: " + started.size() + " run"
+                + (started.size() == 1 ? "" : "s") + " (" + ncclAcross + ")");
+        err.flush();
+        jobs.run(started, n -> bodies.get(n.name()),
+                Duration.ofSeconds(durationSeconds + Math.max(LOCAL_GRACE_SECONDS, durationSeconds / 2)),
+                j -> j.node.name() + " (nccl across)");
     }
 
     /** Phase 2: the planned TCP tests, round by round. */

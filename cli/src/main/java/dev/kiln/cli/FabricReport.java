@@ -39,6 +39,8 @@ final class FabricReport {
     /** Why the network phase did not run, when it was selected but did not. */
     String networkNote;
     final List<FabricPair> pairs = new ArrayList<>();
+    /** Jobs beyond the node-local ones whose results count as their node's (nccl-tests across nodes). */
+    final List<BurninJob> extra = new ArrayList<>();
 
     // Set by finish().
     FabricAttribution.Result attribution;
@@ -75,6 +77,13 @@ final class FabricReport {
                 continue;
             }
             perNode.put(n.name(), new ArrayList<>(results(j)));
+            jobProblems.addAll(jobProblems(j));
+        }
+        for (BurninJob j : extra) {
+            if (j.outcome.notQueried()) {
+                continue;
+            }
+            perNode.computeIfAbsent(j.node.name(), k -> new ArrayList<>()).addAll(results(j));
             jobProblems.addAll(jobProblems(j));
         }
         List<FabricAttribution.PairOutcome> judged = new ArrayList<>();

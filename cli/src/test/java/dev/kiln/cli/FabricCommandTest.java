@@ -566,6 +566,9 @@ class FabricCommandTest {
         assertThat(ib.err()).contains("--ib-device runs ib_write_bw beside the TCP pairs: it needs fabric.rdma and "
                 + "fabric.network");
         assertThat(fabric("--ib-device", "mlx5 0").err()).contains("--ib-device must be an HCA name such as mlx5_0");
+        assertThat(fabric("--nccl-across", "row").err()).contains("--nccl-across must be 'rack' or 'fleet', got 'row'");
+        assertThat(fabric("--tests", "p2p", "--nccl-across", "rack").err())
+                .contains("--nccl-across needs fabric.nccl among the tests");
         assertThat(fabric("--network-duration", "5").err()).contains("'5' has no unit");
         assertThat(fabric("--rack", "rack-09").err()).contains("unknown rack 'rack-09'");
         assertThat(calls).isEmpty();

@@ -54,6 +54,7 @@ public final class JobManager implements AutoCloseable {
     public static final int TELEMETRY_KEPT = 256;
     static final int EVENTS_KEPT = 20_000;
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,80}");
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9_.:\\[\\]-]{1,253}");
     private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")
             .withZone(ZoneOffset.UTC);
     static final long MAX_DURATION_SECONDS = 7 * 24 * 3600;
@@ -130,6 +131,7 @@ public final class JobManager implements AutoCloseable {
     private final Map<String, Job> jobs = new LinkedHashMap<>();   // guarded by this
     private volatile String fabricSysfsRoot;
     private volatile List<String> fabricToolsPath = List.of();
+    private volatile String ncclLauncher;
     private Job running;                                           // guarded by this
 
     /**
@@ -146,11 +148,12 @@ public final class JobManager implements AutoCloseable {
 
     /**
      * Where fabric jobs on a real node read InfiniBand ports ({@code /sys} by default), find perftest and
-     * nccl-tests (before PATH).
+     * nccl-tests (before PATH), and the MPI launcher template for nccl-tests across nodes (null: none).
      */
-    public void configureFabric(String sysfsRoot, List<String> toolsPath) {
+    public void configureFabric(String sysfsRoot, List<String> toolsPath, String ncclLauncher) {
         this.fabricSysfsRoot = sysfsRoot;
         this.fabricToolsPath = toolsPath == null ? List.of() : List.copyOf(toolsPath);
+        this.ncclLauncher = ncclLauncher;
     }
 
     // --- reading ----------------------------------------------------------------------------
@@ -223,6 +226,19 @@ public final class JobManager implements AutoCloseable {
             throw new JobException(400, "bad_request", "test(s) " + FabricTestIds.NEED_PEER + " need a 'peer' (node, "
                     + "address, port and token of a session opened with POST /v1/fabric/sessions on that agent)");
         }
+        if (!request.ncclHosts().isEmpty()) {
+            if (!fabric) {
+                throw new JobException(400, "bad_request", "'ncclHosts' is for fabric jobs");
+            }
+            if (!request.tests().isEmpty() && !request.tests().contains(FabricTestIds.NCCL)) {
+                throw new JobException(400, "bad_request", "'ncclHosts' runs fabric.nccl across nodes; add it to 'tests'");
+            }
+            if (request.ncclHosts().size() > 4096 || request.ncclHosts().stream()
+                    .anyMatch(h -> h == null || !HOST.matcher(h).matches())) {
+                throw new JobException(400, "bad_request", "'ncclHosts' must be up to 4096 host names or addresses "
+                        + "(letters, digits, '.', '-', ':', '_'), got " + request.ncclHosts());
+            }
+        }
         if (fabric && request.peer() != null && (request.peer().address() == null || request.peer().port() <= 0
                 || request.peer().port() > 65535 || request.peer().token() == null)) {
             throw new JobException(400, "bad_request", "'peer' needs 'address', 'port' (1-65535) and 'token'");
@@ -283,7 +299,7 @@ public final class JobManager implements AutoCloseable {
                 g.serial(), g.pci() == null ? null : g.pci().busId(), g.name())).toList();
         BurninRequest effective = new BurninRequest(fabric ? BurninRequest.FABRIC : BurninRequest.TYPE, tests,
                 refs.stream().map(BurninBackend.GpuRef::index).toList(), request.durationSeconds(), request.force(),
-                request.specName(), request.peer());
+                request.specName(), request.peer(), request.ncclHosts());
         synchronized (this) {
             if (running != null) {
                 throw busy();
@@ -382,7 +398,7 @@ public final class JobManager implements AutoCloseable {
                 tests, job.request.durationSeconds() * 1000, s.settleMillis(), s.telemetryMillis(),
                 s.heartbeatMillis(), s.stallMillis(), judging.name(), judging.burnin(),
                 job.request.fabric() ? new WorkerJob.FabricOptions(judging.fabric(), judging.nvlinks(), fabricSysfsRoot,
-                        fabricToolsPath) : null);
+                        fabricToolsPath, ncclLauncher) : null);
         Path jobFile = jobsDir.resolve(job.id + ".worker.json");
         AtomicFiles.write(jobFile, KilnJson.pretty().writeValueAsBytes(wj));
         job.lines = Files.newBufferedWriter(jobsDir.resolve(job.id + ".jsonl"), StandardCharsets.UTF_8);

@@ -37,9 +37,10 @@ public record WorkerJob(int schemaVersion, String jobId, String node, BurninRequ
      * @param expectedNvlinks NVLinks every GPU should have active (null or 0: PCIe SKU, links not judged)
      * @param sysfsRoot      where InfiniBand ports are read ({@code /sys} on a real node; null on simulated ones)
      * @param toolsPath      extra directories searched for ib_write_bw and all_reduce_perf before PATH
+     * @param ncclLauncher   MPI launcher template for nccl-tests across nodes (null: none configured)
      */
     public record FabricOptions(NodeSpec.FabricSpec spec, Integer expectedNvlinks, String sysfsRoot,
-                                List<String> toolsPath) {
+                                List<String> toolsPath, String ncclLauncher) {
         public FabricOptions {
             toolsPath = toolsPath == null ? List.of() : List.copyOf(toolsPath);
         }

@@ -57,6 +57,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Directory searched before PATH for ib_write_bw (perftest) and all_reduce_perf (nccl-tests).")
     Path toolsDir;
 
+    @Option(names = "--nccl-launcher", paramLabel = "TEMPLATE",
+            description = {"MPI launcher for nccl-tests across nodes (fabric.nccl with ncclHosts), e.g.",
+                    "'mpirun --allow-run-as-root -np {ranks} -H {hostslots} {command}'; placeholders {ranks} {hosts}",
+                    "{hostslots} {slots} {command}; run without a shell. Without it, multi-node nccl-tests SKIP."})
+    String ncclLauncher;
+
     @Override
     public Integer call() {
         if (fabricPort < 0 || fabricPort > 65535) {
@@ -84,6 +90,7 @@ final class ServeCommand implements Callable<Integer> {
         set("kiln.agent.state-dir", stateDir == null ? null : stateDir.toString());
         set("kiln.agent.fabric-port", Integer.toString(fabricPort));
         set("kiln.agent.tools-dir", toolsDir == null ? null : toolsDir.toString());
+        set("kiln.agent.nccl-launcher", ncclLauncher);
         Quarkus.run();
         return 0;
     }

@@ -106,7 +106,7 @@ public final class NodeAgent implements AutoCloseable {
         String host = name != null ? name : localHostname();
         NodeAgent agent = new NodeAgent(host, NodeInfo.MODE_REAL, null, new OshiHostProbe(), GpuProbe.from(nvml),
                 new SysfsInfinibandProbe(sysfsRoot), Lifetimes.DEFAULT, Clock.systemUTC(), readBootId(), null, events);
-        agent.configureFabric(sysfsRoot.toString(), List.of());
+        agent.configureFabric(sysfsRoot.toString(), List.of(), null);
         return agent;
     }
 
@@ -258,10 +258,10 @@ public final class NodeAgent implements AutoCloseable {
 
     /**
      * Fabric settings of a real node: where InfiniBand ports are read and where perftest and nccl-tests are found
-     * (directories searched before PATH).
+     * (directories searched before PATH), and the MPI launcher template for nccl-tests across nodes (null: none).
      */
-    public void configureFabric(String sysfsRoot, List<String> toolsPath) {
-        jobs.configureFabric(sysfsRoot, toolsPath);
+    public void configureFabric(String sysfsRoot, List<String> toolsPath, String ncclLauncher) {
+        jobs.configureFabric(sysfsRoot, toolsPath, ncclLauncher);
         rdmaServers.configure(toolsPath);
     }
 

@@ -97,7 +97,7 @@ public final class FabricWorker implements AutoCloseable {
         w.tests.put(FabricTestIds.P2P, new P2pTest(links, measurer, noMeasurer));
         boolean simulated = WorkerJob.SIMULATED.equals(job.backend());
         WorkerJob.FabricOptions opts = job.fabric() == null
-                ? new WorkerJob.FabricOptions(null, null, null, List.of()) : job.fabric();
+                ? new WorkerJob.FabricOptions(null, null, null, List.of(), null) : job.fabric();
         // A simulated node runs the standard tools only from a tools directory it was given (recorded fakes in
         // tests): tools on this host's PATH would measure this host's real GPUs and HCAs, not the simulated node.
         ToolRunner tools = simulated && opts.toolsPath().isEmpty() ? null

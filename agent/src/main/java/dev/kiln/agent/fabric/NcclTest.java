@@ -41,8 +41,17 @@ public final class NcclTest implements FabricTest {
         FabricThresholds.Minimum min = ctx.thresholds().ncclBusbwGBps();
         // The tool cannot be paced: give it the test's share, at least two minutes, before it is killed.
         Duration timeout = ctx.budget().compareTo(Duration.ofMinutes(2)) > 0 ? ctx.budget() : Duration.ofMinutes(2);
-        ToolOutcome o = Ticking.call(() -> nccl.runIntraNode(ctx.job().node(), ctx.gpus().size(), MAX_BYTES,
-                min == null ? null : min.value(), min == null ? null : min.source(), timeout, ctx.cancelled()),
+        List<String> hosts = ctx.job().request() == null ? List.of() : ctx.job().request().ncclHosts();
+        String launcher = ctx.job().fabric() == null ? null : ctx.job().fabric().ncclLauncher();
+        if (!hosts.isEmpty() && launcher == null) {
+            return FabricResult.skipped(id(), "nccl-tests across " + hosts.size() + " hosts need an MPI launcher: "
+                    + "start the agent with --nccl-launcher 'mpirun ... {command}'");
+        }
+        ToolOutcome o = Ticking.call(() -> hosts.isEmpty()
+                        ? nccl.runIntraNode(ctx.job().node(), ctx.gpus().size(), MAX_BYTES,
+                        min == null ? null : min.value(), min == null ? null : min.source(), timeout, ctx.cancelled())
+                        : nccl.runMultiNode(launcher, hosts, ctx.gpus().size(), MAX_BYTES,
+                        min == null ? null : min.value(), min == null ? null : min.source(), timeout, ctx.cancelled()),
                 ctx.budget(), timeout, ctx.progress());
         long ms = (System.nanoTime() - start) / 1_000_000;
         String verdict = o.verdict();

@@ -58,6 +58,9 @@ public class AgentBootstrap {
     @ConfigProperty(name = "kiln.agent.tools-dir")
     Optional<String> toolsDir;
 
+    @ConfigProperty(name = "kiln.agent.nccl-launcher")
+    Optional<String> ncclLauncher;
+
     private NodeAgent agent;
 
     void mount(@Observes Router router) {
@@ -75,8 +78,9 @@ public class AgentBootstrap {
                     EventOptions.persistedIn(stateDir.orElse(EventOptions.DEFAULT_STATE_DIR)));
         }
         agent.setFabricPort(fabricPort);
-        if (toolsDir.isPresent()) {
-            agent.configureFabric(simulate.isPresent() ? null : sysfsRoot.toString(), List.of(toolsDir.get()));
+        if (toolsDir.isPresent() || ncclLauncher.isPresent()) {
+            agent.configureFabric(simulate.isPresent() ? null : sysfsRoot.toString(),
+                    toolsDir.map(List::of).orElse(List.of()), ncclLauncher.orElse(null));
         }
         var info = agent.nodeInfo();
         LOG.info(() -> "kiln-agent " + info.kilnVersion() + " node " + info.name() + " mode " + info.mode()

@@ -53,7 +53,7 @@ class FabricRunTest {
             WorkerJob job = new WorkerJob(1, "fabric-test", "node-007",
                     new BurninRequest(BurninRequest.FABRIC, tests, List.of(), 1, false, null, null),
                     WorkerJob.SIMULATED, preset.id(), null, gpus, tests, 400, 0, 250, 50, 5_000, spec.name(), null,
-                    new WorkerJob.FabricOptions(spec.fabric(), spec.gpu().nvlinks(), null, List.of()));
+                    new WorkerJob.FabricOptions(spec.fabric(), spec.gpu().nvlinks(), null, List.of(), null));
             LinkReader reader = new LinkReader(session);
             Map<String, FabricTest> t = new LinkedHashMap<>();
             t.put(FabricTestIds.NVLINK, new NvlinkTest(() -> reader));

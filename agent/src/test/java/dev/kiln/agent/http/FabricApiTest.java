@@ -65,9 +65,14 @@ class FabricApiTest {
 
     /** @param tools a tools directory of recorded fakes (null: none, tools SKIP on a simulated node) */
     private String serve(String name, ServerPreset preset, Path tools, Fault... faults) throws Exception {
+        return serve(name, preset, tools, null, faults);
+    }
+
+    private String serve(String name, ServerPreset preset, Path tools, String ncclLauncher, Fault... faults)
+            throws Exception {
         NodeAgent agent = NodeAgent.simulated(name, preset, FaultPlan.of(faults), 1, true, EventOptions.off());
         if (tools != null) {
-            agent.configureFabric(null, List.of(tools.toString()));
+            agent.configureFabric(null, List.of(tools.toString()), ncclLauncher);
         }
         agents.add(agent);
         Router router = Router.router(vertx);
@@ -219,6 +224,23 @@ class FabricApiTest {
             assertThat(t.metrics()).containsEntry("bwAvgGbps", 392.34);
         });
         assertThat(rdma.state()).as(rdma.reason()).isEqualTo(JobState.PASSED);
+        // nccl-tests across nodes go through the configured launcher (a fake mpirun that runs the command it is given).
+        Files.writeString(tools.resolve("mpirun"), "#!/bin/sh\necho \"mpirun $*\" >&2\nwhile [ \"$1\" != \"--\" ]; do shift; done\n"
+                + "shift\nexec \"$@\"\n");
+        assertThat(tools.resolve("mpirun").toFile().setExecutable(true)).isTrue();
+        String launcherNode = serve("node-t4", ServerPresets.HGX_H100, tools,
+                tools.resolve("mpirun") + " -np {ranks} -H {hostslots} -- {command}");
+        JobStatus across = run(launcherNode, "{\"type\":\"fabric\",\"tests\":[\"fabric.nccl\"],\"durationSeconds\":1,"
+                + "\"ncclHosts\":[\"node-t4\",\"node-t1\"]}");
+        FabricResult acrossNccl = result(across, FabricTestIds.NCCL);
+        assertThat(acrossNccl.tools()).singleElement().satisfies(t -> {
+            assertThat(t.command()).contains("-np", "16", "-H", "node-t4:8,node-t1:8");
+            assertThat(t.metrics()).containsEntry("avgBusbwGBps", 120.327);
+        });
+        JobStatus noLauncher = run(driver, "{\"type\":\"fabric\",\"tests\":[\"fabric.nccl\"],\"durationSeconds\":1,"
+                + "\"ncclHosts\":[\"node-t2\",\"node-t1\"]}");
+        assertThat(result(noLauncher, FabricTestIds.NCCL).verdict()).isEqualTo("SKIP");
+        assertThat(result(noLauncher, FabricTestIds.NCCL).reason()).contains("--nccl-launcher");
         // Without a tools directory a simulated node says why it started no server.
         String plain = serve("node-t3", ServerPresets.HGX_H100);
         FabricSession none = KilnJson.mapper().readValue(send("POST", plain + "/v1/fabric/sessions",

@@ -14,14 +14,20 @@ import java.util.List;
  * @param specName        spec whose thresholds judge throughput (null: the agent's default spec, if any)
  */
 public record BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
-                            String specName, dev.kiln.protocol.fabric.FabricPeer peer) {
+                            String specName, dev.kiln.protocol.fabric.FabricPeer peer, List<String> ncclHosts) {
     public static final String TYPE = "burnin";
     public static final String FABRIC = "fabric";
 
     /** A burn-in request (no peer). */
     public BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
                          String specName) {
-        this(type, tests, gpus, durationSeconds, force, specName, null);
+        this(type, tests, gpus, durationSeconds, force, specName, null, null);
+    }
+
+    /** A fabric request without multi-node nccl hosts. */
+    public BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
+                         String specName, dev.kiln.protocol.fabric.FabricPeer peer) {
+        this(type, tests, gpus, durationSeconds, force, specName, peer, null);
     }
 
     public boolean fabric() {
@@ -31,5 +37,6 @@ public record BurninRequest(String type, List<String> tests, List<Integer> gpus,
     public BurninRequest {
         tests = tests == null ? List.of() : List.copyOf(tests);
         gpus = gpus == null ? List.of() : List.copyOf(gpus);
+        ncclHosts = ncclHosts == null ? List.of() : List.copyOf(ncclHosts);
     }
 }
