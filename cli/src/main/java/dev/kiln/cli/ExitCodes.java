@@ -39,9 +39,13 @@ import java.util.Map;
  *       fabric session or whose job did not end in time.
  *       This takes precedence over {@value #CHECK_FAILED}: a node that could not be read might hide
  *       any failure, so a script that sees {@value #CHECK_FAILED} knows every selected node was read.</li>
+ *   <li>{@value #ROLLOUT_HALTED}: {@code kiln bringup} halted the rollout because the failure budget was exceeded
+ *       ({@code --max-failures N}: more than N nodes failed; {@code --max-failure-rate P%}: more than P% of the
+ *       nodes started failed, judged once 10 have started): a systemic problem (firmware, cooling, power) stops
+ *       the line instead of quarantining node after node. Nodes not yet started were left untouched.</li>
  * </ul>
  * When several apply, the order is {@value #INTERNAL} &gt; {@value #USAGE} (both stop the run) &gt;
- * {@value #UNREACHABLE} &gt; {@value #CHECK_FAILED} &gt; {@value #OK}.
+ * {@value #ROLLOUT_HALTED} &gt; {@value #UNREACHABLE} &gt; {@value #CHECK_FAILED} &gt; {@value #OK}.
  */
 public final class ExitCodes {
     public static final int OK = 0;
@@ -49,6 +53,7 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     public static final int CHECK_FAILED = 3;
     public static final int UNREACHABLE = 4;
+    public static final int ROLLOUT_HALTED = 5;
 
     private ExitCodes() {
     }
@@ -76,6 +81,9 @@ public final class ExitCodes {
         m.put(" " + UNREACHABLE, "A node could not be queried: unreachable, timed out, or no 2xx Kiln JSON answer "
                 + "(e.g. 401 wrong token); burnin, fabric: a node refused the job (409 busy) or was lost mid-run. "
                 + "Takes precedence over " + CHECK_FAILED + ".");
+        m.put(" " + ROLLOUT_HALTED, "bringup: the rollout halted because the failure budget was exceeded "
+                + "(--max-failures, --max-failure-rate): a systemic problem stops the line. Takes precedence over "
+                + UNREACHABLE + " and " + CHECK_FAILED + ".");
         return m;
     }
 }

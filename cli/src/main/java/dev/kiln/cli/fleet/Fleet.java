@@ -3,16 +3,25 @@ package dev.kiln.cli.fleet;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
  * A parsed fleet file: every node in file order (racks in order, nodes in order within a rack).
  *
  * @param timeout {@code defaults.timeoutMs}, when the file sets one
+ * @param power   rows, halls and power budgets ({@code powerKw}); {@link FleetPower#NONE} when the file has none
  */
-public record Fleet(Path source, List<String> racks, List<FleetNode> nodes, Optional<Duration> timeout) {
+public record Fleet(Path source, List<String> racks, List<FleetNode> nodes, Optional<Duration> timeout,
+                    FleetPower power) {
     public Fleet {
         racks = List.copyOf(racks);
         nodes = List.copyOf(nodes);
+        Objects.requireNonNull(power, "power");
+    }
+
+    /** A fleet without rows, halls or power budgets. */
+    public Fleet(Path source, List<String> racks, List<FleetNode> nodes, Optional<Duration> timeout) {
+        this(source, racks, nodes, timeout, FleetPower.NONE);
     }
 }

@@ -2,6 +2,7 @@ package dev.kiln.cli.fleet;
 
 import dev.kiln.protocol.spec.SpecFileException;
 import dev.kiln.protocol.spec.SpecProblem;
+import dev.kiln.protocol.spec.Suggestions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * Reads a fleet file:
@@ -37,9 +39,19 @@ import java.util.Set;
  *   port: 9478              # used when an address has no port (default 9478)
  *   timeoutMs: 5000         # per-request timeout (default: kiln's --timeout default)
  *   spec: hgx-h100          # golden spec: a built-in name or a spec file (relative to this file)
+ * halls:                          # optional: power budgets above the rack
+ *   - name: hall-a
+ *     powerKw: 1500                 # the feeding circuit's rating in kW; Kiln plans to 80% of it
+ * rows:
+ *   - name: row-a1
+ *     hall: hall-a                  # optional
+ *     powerKw: 300                  # optional
  * racks:
  *   - name: rack-01
  *     spec: specs/h100-rev2.yaml     # optional per-rack override
+ *     row: row-a1                    # optional: a row listed under 'rows' (its hall is the rack's hall)
+ *     hall: hall-a                   # optional: a hall listed under 'halls' (for racks without a row)
+ *     powerKw: 40                    # optional: the rack circuit's rating in kW
  *     nodes:
  *       - name: node-001
  *         address: 10.0.0.1          # host, host:port, or [ipv6]:port
@@ -56,6 +68,8 @@ public final class FleetFile {
     public static final int DEFAULT_AGENT_PORT = 9478;
     private static final int MIN_TOKEN_LENGTH = 16;
     private static final long MAX_TIMEOUT_MS = 3_600_000;
+    /** Upper bound of a {@code powerKw} (1 GW): catches a rating written in watts. */
+    static final double MAX_POWER_KW = 1_000_000;
 
     private final Path path;
     private final String source;
@@ -108,7 +122,7 @@ public final class FleetFile {
             throw new FleetFileException(source + ": the fleet file is empty; it needs 'racks:' with nodes "
                     + "(see docs/fleet-file.md)");
         }
-        Map<String, Node> top = mapping(root, "the top level", Set.of("defaults", "racks"));
+        Map<String, Node> top = mapping(root, "the top level", Set.of("defaults", "racks", "rows", "halls"));
 
         // defaults
         Optional<TokenRef> defaultToken = Optional.empty();
@@ -133,6 +147,25 @@ public final class FleetFile {
             }
         }
 
+        // halls and rows: named groups of racks, each with an optional power budget
+        List<PowerBudget> hallBudgets = new ArrayList<>();
+        Map<String, Integer> halls = groups(top.get("halls"), "halls", "hall", Set.of("name", "powerKw"),
+                (name, m) -> powerKw(m, "hall '" + name + "': ").ifPresent(w ->
+                        hallBudgets.add(new PowerBudget(PowerBudget.Scope.HALL, name, w, line(m.get("powerKw"))))));
+        List<PowerBudget> rowBudgets = new ArrayList<>();
+        Map<String, String> hallOfRow = new HashMap<>();
+        Map<String, Integer> rows = groups(top.get("rows"), "rows", "row", Set.of("name", "hall", "powerKw"),
+                (name, m) -> {
+                    String ctx = "row '" + name + "': ";
+                    if (m.containsKey("hall")) {
+                        hallOfRow.put(name, reference(m.get("hall"), ctx, "hall", halls));
+                    }
+                    powerKw(m, ctx).ifPresent(w ->
+                            rowBudgets.add(new PowerBudget(PowerBudget.Scope.ROW, name, w, line(m.get("powerKw")))));
+                });
+        List<PowerBudget> rackBudgets = new ArrayList<>();
+        Map<String, FleetPower.Placement> placements = new LinkedHashMap<>();
+
         // racks
         Node racksNode = top.get("racks");
         if (racksNode == null || isNull(racksNode)) {
@@ -147,7 +180,7 @@ public final class FleetFile {
         Map<String, Integer> nodeLines = new HashMap<>();
         List<FleetNode> nodes = new ArrayList<>();
         for (Node rackNode : rackSeq.getValue()) {
-            Map<String, Node> r = mapping(rackNode, "a rack", Set.of("name", "nodes", "spec"));
+            Map<String, Node> r = mapping(rackNode, "a rack", Set.of("name", "nodes", "spec", "row", "hall", "powerKw"));
             String rack = requiredString(r, rackNode, "a rack's ", "name");
             Integer firstRack = rackLines.putIfAbsent(rack, line(rackNode));
             if (firstRack != null) {
@@ -157,6 +190,9 @@ public final class FleetFile {
             rackNames.add(rack);
             String rctx = "rack '" + rack + "': ";
             SpecRef rackSpec = r.containsKey("spec") ? spec(r.get("spec"), rctx) : defaultSpec;
+            placements.put(rack, placement(r, rack, rctx, rows, hallOfRow, halls));
+            powerKw(r, rctx).ifPresent(w ->
+                    rackBudgets.add(new PowerBudget(PowerBudget.Scope.RACK, rack, w, line(r.get("powerKw")))));
             Node nodesNode = r.get("nodes");
             if (nodesNode == null) {
                 throw error(line(rackNode), rctx + "field 'nodes' is missing (a list of '- name: ..., address: ...')");
@@ -196,7 +232,101 @@ public final class FleetFile {
             throw error(line(racksNode), "the fleet file lists no nodes; add '- name: ..., address: ...' entries "
                     + "under a rack's 'nodes'");
         }
-        return new Fleet(path, rackNames, nodes, timeout);
+        List<PowerBudget> budgets = new ArrayList<>(hallBudgets);
+        budgets.addAll(rowBudgets);
+        budgets.addAll(rackBudgets);
+        FleetPower power = budgets.isEmpty() && rows.isEmpty() && halls.isEmpty()
+                ? FleetPower.NONE : new FleetPower(budgets, placements);
+        return new Fleet(path, rackNames, nodes, timeout, power);
+    }
+
+    // --- rows, halls and power budgets --------------------------------------------------------
+
+    /**
+     * A top-level list of named groups ({@code rows:} or {@code halls:}); each entry's fields go to
+     * {@code each}. Returns name -> line, in file order; an absent or null list is no groups.
+     */
+    private Map<String, Integer> groups(Node listNode, String field, String what, Set<String> allowed,
+                                        BiConsumer<String, Map<String, Node>> each) {
+        Map<String, Integer> names = new LinkedHashMap<>();
+        if (listNode == null || isNull(listNode)) {
+            return names;
+        }
+        if (!(listNode instanceof SequenceNode seq)) {
+            throw error(line(listNode), "field '" + field + "' must be a list of " + field + " ('- name: "
+                    + what + "-1, powerKw: 400')");
+        }
+        for (Node entry : seq.getValue()) {
+            Map<String, Node> m = mapping(entry, "a " + what + " of '" + field + "'", allowed);
+            String name = requiredString(m, entry, "a " + what + "'s ", "name");
+            Integer first = names.putIfAbsent(name, line(entry));
+            if (first != null) {
+                throw error(line(m.get("name")), what + " '" + name + "' is listed twice (first at line " + first
+                        + "); " + what + " names must be unique");
+            }
+            each.accept(name, m);
+        }
+        return names;
+    }
+
+    /** A rack's row and hall: each must be listed under 'rows'/'halls'; the row's hall is the rack's hall. */
+    private FleetPower.Placement placement(Map<String, Node> r, String rack, String rctx, Map<String, Integer> rows,
+                                           Map<String, String> hallOfRow, Map<String, Integer> halls) {
+        String row = r.containsKey("row") ? reference(r.get("row"), rctx, "row", rows) : null;
+        String hall = r.containsKey("hall") ? reference(r.get("hall"), rctx, "hall", halls) : null;
+        String rowHall = row == null ? null : hallOfRow.get(row);
+        if (hall != null && rowHall != null && !hall.equals(rowHall)) {
+            throw error(line(r.get("hall")), rctx + "field 'hall': '" + hall + "' contradicts its row '" + row
+                    + "', which is in hall '" + rowHall + "'; leave 'hall' out (a rack's hall is its row's)");
+        }
+        return new FleetPower.Placement(rack, row, hall != null ? hall : rowHall);
+    }
+
+    /** A name that must be listed under the top-level {@code kind + "s"}. */
+    private String reference(Node n, String ctx, String kind, Map<String, Integer> known) {
+        String value = scalar(n, ctx, kind).trim();
+        if (value.isEmpty() || isNull(n)) {
+            throw error(line(n), ctx + "field '" + kind + "' is empty; name a " + kind + " listed under '" + kind
+                    + "s'");
+        }
+        if (!known.containsKey(value)) {
+            String listed = known.isEmpty() ? "the fleet file has no '" + kind + "s:' list; add one with '- name: "
+                    + value + "'" : "listed " + kind + "s: " + (known.size() <= 10 ? String.join(", ", known.keySet())
+                    : String.join(", ", new ArrayList<>(known.keySet()).subList(0, 10)) + ", ... (" + known.size()
+                    + " in all)");
+            throw error(line(n), ctx + "field '" + kind + "': " + kind + " '" + value + "' is not listed under '" + kind
+                    + "s'" + Suggestions.closest(value, known.keySet())
+                    .map(s -> "; did you mean '" + s + "'?").orElse("") + "; " + listed);
+        }
+        return value;
+    }
+
+    /** An optional {@code powerKw}: a circuit rating in kW, returned in watts. */
+    private Optional<Long> powerKw(Map<String, Node> m, String ctx) {
+        Node n = m.get("powerKw");
+        if (n == null || isNull(n)) {
+            return Optional.empty();
+        }
+        String v = scalar(n, ctx, "powerKw").trim();
+        String expected = "a number of kilowatts above 0 and at most " + (long) MAX_POWER_KW + ": the rating of the "
+                + "circuit feeding it (Kiln plans continuous load to 80% of it), e.g. 'powerKw: 17.3'";
+        double kw;
+        try {
+            kw = v.isEmpty() || !v.matches("[+]?(\\d+(\\.\\d*)?|\\.\\d+)") ? Double.NaN : Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            kw = Double.NaN;
+        }
+        if (Double.isNaN(kw)) {
+            throw error(line(n), ctx + "field 'powerKw' must be " + expected + ", got '" + v + "'");
+        }
+        if (!(kw > 0) || kw > MAX_POWER_KW) {
+            throw error(line(n), ctx + "field 'powerKw' must be " + expected + ", got " + v);
+        }
+        long watts = Math.round(kw * 1000);
+        if (watts <= 0) {
+            throw error(line(n), ctx + "field 'powerKw' must be " + expected + ", got " + v + " (under 1 W)");
+        }
+        return Optional.of(watts);
     }
 
     // --- addresses --------------------------------------------------------------------------

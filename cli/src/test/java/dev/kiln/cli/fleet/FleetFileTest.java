@@ -216,7 +216,7 @@ class FleetFileTest {
         assertThat(errorOf("""
                 rack:
                   - name: rack-01
-                """)).contains("fleet.yaml:1: unknown field 'rack' in the top level; expected one of [defaults, racks]");
+                """)).contains("fleet.yaml:1: unknown field 'rack' in the top level; expected one of [defaults, halls, racks, rows]");
     }
 
     @Test

@@ -64,8 +64,19 @@ public record NodeSpec(
     public record InfinibandSpec(Integer ports, Double rateGbps, String state) {
     }
 
-    /** Host expectations: CPU sockets and minimum memory. */
-    public record HostSpec(Integer cpuSockets, Long memoryGiB) {
+    /**
+     * Host expectations: CPU sockets and minimum memory; and the host's power draw besides its GPUs.
+     *
+     * @param overheadWatts what the node draws at full load besides its GPUs (CPUs, NVSwitches, NICs, fans,
+     *                      drives, power-supply loss), watts; {@code kiln bringup} adds it to the GPUs' enforced
+     *                      power limits to estimate a node's burn-in draw against the fleet file's power budgets.
+     *                      Not a check. Null: not set (a node under a power budget then cannot be planned)
+     */
+    public record HostSpec(Integer cpuSockets, Long memoryGiB, Integer overheadWatts) {
+        /** Without a power overhead. */
+        public HostSpec(Integer cpuSockets, Long memoryGiB) {
+            this(cpuSockets, memoryGiB, null);
+        }
     }
 
     /**

@@ -42,7 +42,7 @@ final class SpecParser {
     static final List<String> PCIE = List.of("generation", "width");
     static final List<String> DRIVER = List.of("min", "max");
     static final List<String> INFINIBAND = List.of("ports", "rateGbps", "state");
-    static final List<String> HOST = List.of("cpuSockets", "memoryGiB");
+    static final List<String> HOST = List.of("cpuSockets", "memoryGiB", "overheadWatts");
     static final List<String> THRESHOLDS = List.of("temperatureMarginCelsius", "eccUncorrectable", "xid");
     static final List<String> XID = List.of("fail", "warn", "windowMinutes");
     static final List<String> CHECKS = List.of("disabled");
@@ -59,6 +59,8 @@ final class SpecParser {
     static final int MAX_POWER_WATTS = 5000;
     static final double MAX_IB_RATE_GBPS = 3200;
     static final long MAX_HOST_MEMORY_GIB = 1024L * 1024;
+    /** Upper bound of {@code host.overheadWatts}: far above any server, so a kW-for-W typo is caught. */
+    static final int MAX_HOST_OVERHEAD_WATTS = 50_000;
     static final int MAX_XID = 999;
     static final int MAX_WINDOW_MINUTES = 525_600;
     /** Upper bound of any burn-in minimum (TFLOP/s or GB/s); far above any GPU, so a typo is caught. */
@@ -364,9 +366,10 @@ final class SpecParser {
         }
         Integer sockets = integer(h, "cpuSockets", 1, 16);
         Long memory = longValue(h, "memoryGiB", 1, MAX_HOST_MEMORY_GIB);
+        Integer overhead = integer(h, "overheadWatts", 0, MAX_HOST_OVERHEAD_WATTS); // not a check: no "not set" warning
         notSet(h, "cpuSockets", CheckIds.HOST_CPU);
         notSet(h, "memoryGiB", CheckIds.HOST_MEMORY);
-        return new NodeSpec.HostSpec(sockets, memory);
+        return new NodeSpec.HostSpec(sockets, memory, overhead);
     }
 
     private void missingSections(Section top) {

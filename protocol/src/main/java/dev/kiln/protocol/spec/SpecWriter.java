@@ -72,6 +72,7 @@ final class SpecWriter {
             Map<String, Object> host = new LinkedHashMap<>();
             put(host, "cpuSockets", s.host().cpuSockets());
             put(host, "memoryGiB", s.host().memoryGiB());
+            put(host, "overheadWatts", s.host().overheadWatts());
             top.put("host", host);
         }
         NodeSpec.Thresholds t = s.thresholds();
