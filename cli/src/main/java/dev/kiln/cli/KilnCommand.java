@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.cli.db.HistoryCommand;
 import dev.kiln.protocol.ProtocolVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +21,8 @@ import java.util.concurrent.Callable;
                 + "captures, lints and lists specs); 'kiln inventory --diff' shows what differs across the fleet.",
                 "", "New here? Run 'kiln demo': it starts a simulated fleet with a few faults and walks through it."},
         subcommands = {StatusCommand.class, InventoryCommand.class, CheckCommand.class, BurninCommand.class,
-                FabricCommand.class, SpecCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+                FabricCommand.class, SpecCommand.class, HistoryCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
 public final class KilnCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
