@@ -52,6 +52,8 @@ import java.util.regex.Pattern;
 public final class JobManager implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(JobManager.class.getName());
     public static final int TELEMETRY_KEPT = 256;
+    /** Finished jobs kept (in memory and on disk); older ones are removed, so a node's state never grows unbounded. */
+    public static final int JOBS_KEPT = 100;
     static final int EVENTS_KEPT = 20_000;
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,80}");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9_.:\\[\\]-]{1,253}");
@@ -493,6 +495,7 @@ public final class JobManager implements AutoCloseable {
             emit(job, "state", job.status());
             save(job);
             forgetOldEvents();
+            prune();
             toEnd = List.copyOf(job.listeners);
             job.listeners.clear();
             for (Listener l : toEnd) {
@@ -641,6 +644,17 @@ public final class JobManager implements AutoCloseable {
             }
             emit(job, "state", job.status());
             jobs.put(job.id, job);
+        }
+        prune();
+    }
+
+    /** Drops the oldest finished jobs beyond {@value #JOBS_KEPT}, with their files. Caller holds the lock. */
+    private void prune() {
+        List<Job> finished = jobs.values().stream().filter(j -> j.state.terminal()).toList();
+        for (int i = 0; i < finished.size() - JOBS_KEPT; i++) {
+            Job old = finished.get(i);
+            jobs.remove(old.id);
+            store.delete(old.id);
         }
     }
 

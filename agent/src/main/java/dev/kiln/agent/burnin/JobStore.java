@@ -89,6 +89,20 @@ final class JobStore {
         return found;
     }
 
+    /** Removes a job's files (state, event lines, worker job, log and faults); what cannot be removed is noted. */
+    synchronized void delete(String id) {
+        if (dir == null) {
+            return;
+        }
+        for (String suffix : List.of(".json", ".jsonl", ".worker.json", ".worker.log", ".faults.yaml")) {
+            try {
+                Files.deleteIfExists(dir.resolve(id + suffix));
+            } catch (IOException e) {
+                notes.add("cannot remove " + dir.resolve(id + suffix) + ": " + e.getMessage());
+            }
+        }
+    }
+
     synchronized List<String> notes() {
         return List.copyOf(notes);
     }

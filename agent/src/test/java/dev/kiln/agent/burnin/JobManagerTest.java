@@ -33,6 +33,30 @@ class JobManagerTest {
     }
 
     @Test
+    void onlyTheNewestFinishedJobsAreKeptWithTheirFiles(@TempDir Path state) throws Exception {
+        Path jobs = Files.createDirectories(state.resolve("jobs"));
+        int n = JobManager.JOBS_KEPT + 5;
+        for (int i = 0; i < n; i++) {
+            String id = String.format("burnin-%03d", i);
+            JobStatus s = job(id, JobState.PASSED);
+            s = new JobStatus(s.schemaVersion(), s.kind(), s.id(), s.node(), s.request(), s.state(),
+                    Instant.parse("2026-11-27T01:00:00Z").plusSeconds(i), s.startedAt(), s.finishedAt(), 1.0, null,
+                    null, List.of(), List.of());
+            Files.write(jobs.resolve(id + ".json"), KilnJson.mapper().writeValueAsBytes(s));
+            Files.writeString(jobs.resolve(id + ".jsonl"), "{}\n");
+            Files.writeString(jobs.resolve(id + ".worker.log"), "log\n");
+        }
+        JobManager m = manager(state);
+        assertThat(m.list()).hasSize(JobManager.JOBS_KEPT);
+        assertThat(m.get("burnin-004")).isEmpty();
+        assertThat(m.get("burnin-005")).isPresent();
+        for (String suffix : List.of(".json", ".jsonl", ".worker.log")) {
+            assertThat(jobs.resolve("burnin-000" + suffix)).doesNotExist();
+            assertThat(jobs.resolve("burnin-104" + suffix)).exists();
+        }
+    }
+
+    @Test
     void aJobRunningWhenTheAgentStoppedIsInterruptedAfterARestart(@TempDir Path state) throws Exception {
         Path jobs = Files.createDirectories(state.resolve("jobs"));
         Files.write(jobs.resolve("burnin-a.json"), KilnJson.mapper().writeValueAsBytes(job("burnin-a", JobState.RUNNING)));
