@@ -31,7 +31,8 @@ public final class BurninRun {
     private final Consumer<WorkerLine> out;
     /** Start time (nanos) of each running (test, GPU) call's last progress report. */
     private final Map<String, AtomicLong> active = new ConcurrentHashMap<>();
-    private final Map<Integer, List<TelemetrySample>> window = new HashMap<>();   // guarded by itself
+    /** Per GPU, the running test's telemetry folded for judging (never the samples themselves). */
+    private final Map<Integer, Verdicts.Window> window = new HashMap<>();   // guarded by itself
     private volatile double progress;
     private volatile String current;
     private volatile String lastProgressSent;
@@ -47,7 +48,7 @@ public final class BurninRun {
         List<BurninBackend.GpuRef> gpus = job.gpus();
         List<String> tests = job.tests();
         for (BurninBackend.GpuRef g : gpus) {
-            window.put(g.index(), new ArrayList<>());
+            window.put(g.index(), new Verdicts.Window());
         }
         Map<Integer, Verdicts.Baseline> baselines = new HashMap<>();
         ScheduledExecutorService ticker = Executors.newScheduledThreadPool(2, r -> {
@@ -138,10 +139,9 @@ public final class BurninRun {
                         }
                     }
                     r = Verdicts.withMinima(r, minima, g.name());
-                    List<TelemetrySample> during;
+                    Verdicts.Window during;
                     synchronized (window) {
-                        during = List.copyOf(window.get(g.index()));
-                        window.get(g.index()).clear();
+                        during = window.put(g.index(), new Verdicts.Window());
                     }
                     Verdicts.Baseline before = baselines.getOrDefault(g.index(), Verdicts.Baseline.ZERO);
                     GpuTestResult judged = withTelemetryGaps(Verdicts.judge(r, during, before), during,
@@ -217,6 +217,11 @@ public final class BurninRun {
      * and failed samples are named in the findings.
      */
     static GpuTestResult withTelemetryGaps(GpuTestResult r, List<TelemetrySample> during, Integer failures,
+                                           String lastFailure) {
+        return withTelemetryGaps(r, Verdicts.Window.of(during), failures, lastFailure);
+    }
+
+    static GpuTestResult withTelemetryGaps(GpuTestResult r, Verdicts.Window during, Integer failures,
                                            String lastFailure) {
         List<String> findings = new ArrayList<>(r.findings());
         String verdict = r.verdict();

@@ -19,6 +19,25 @@ class VerdictsTest {
     }
 
     @Test
+    void aWindowFoldedSampleBySampleJudgesAsTheWholeList() {
+        java.util.Random rnd = new java.util.Random(7);
+        List<TelemetrySample> samples = new java.util.ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            List<String> reasons = rnd.nextInt(500) == 0 ? List.of("sw_power_cap") : rnd.nextInt(2000) == 0
+                    ? List.of("hw_thermal_slowdown") : List.of();
+            samples.add(new TelemetrySample(Instant.now(), 0, 60 + rnd.nextInt(30), 70, 400_000 + rnd.nextInt(300_000),
+                    1980, reasons, (long) (i / 2000), 0L, 0L, rnd.nextInt(3000) == 0 ? List.of(48) : List.of()));
+        }
+        Verdicts.Window w = new Verdicts.Window();
+        samples.forEach(w::add);
+        Verdicts.Baseline before = new Verdicts.Baseline(1, 0);
+        assertThat(Verdicts.judge(PASS, w, before)).isEqualTo(Verdicts.judge(PASS, samples, before));
+        assertThat(Verdicts.after(before, w)).isEqualTo(Verdicts.after(before, samples));
+        assertThat(w.size()).isEqualTo(5_000);
+        assertThat(new Verdicts.Window().isEmpty()).isTrue();
+    }
+
+    @Test
     void cleanTelemetryKeepsAPass() {
         GpuTestResult r = Verdicts.judge(PASS, List.of(sample(List.of(), 0, List.of())), Verdicts.Baseline.ZERO);
         assertThat(r.verdict()).isEqualTo("PASS");
