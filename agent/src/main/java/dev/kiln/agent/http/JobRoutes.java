@@ -102,6 +102,17 @@ final class JobRoutes {
             return;
         }
         String id = ctx.pathParam("id");
+        // A client that reconnects sends the id of the last event it saw (the SSE standard's Last-Event-ID): the
+        // stream goes on after it instead of replaying what the client already has.
+        String lastId = ctx.request().getHeader("Last-Event-ID");
+        long after;
+        try {
+            after = lastId == null || lastId.isBlank() ? -1 : Long.parseLong(lastId.trim());
+        } catch (NumberFormatException e) {
+            AgentRoutes.error(ctx, 400, "bad_request", "header Last-Event-ID must be an event id (a number) from "
+                    + "this stream, got '" + lastId + "'");
+            return;
+        }
         HttpServerResponse resp = ctx.response();
         Context context = ctx.vertx().getOrCreateContext();
         // The job manager's lock is held across file writes: subscribe on a worker thread. Live events
@@ -112,7 +123,9 @@ final class JobRoutes {
         ctx.vertx().executeBlocking(() -> agent.jobs().subscribe(id,
                         e -> context.runOnContext(v -> {
                             if (ready[0]) {
-                                write(resp, e);
+                                if (e.seq() > after) {
+                                    write(resp, e);
+                                }
                             } else {
                                 early.add(e);
                             }
@@ -125,7 +138,7 @@ final class JobRoutes {
                             }
                         })), false)
                 .onSuccess(sub -> {
-                    stream(resp, sub, early);
+                    stream(resp, sub, early, after);
                     ready[0] = true;
                     if (endedEarly[0] && !resp.ended() && !resp.closed()) {
                         resp.end();
@@ -141,7 +154,7 @@ final class JobRoutes {
     }
 
     private static void stream(HttpServerResponse resp, JobManager.Subscription sub,
-                               java.util.List<JobManager.JobEvent> early) {
+                               java.util.List<JobManager.JobEvent> early, long after) {
         if (resp.closed()) {
             sub.cancel().run();
             return;
@@ -149,9 +162,11 @@ final class JobRoutes {
         resp.setChunked(true).putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
                 .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
         resp.closeHandler(v -> sub.cancel().run());
-        long last = -1;
+        long last = after;
         for (JobManager.JobEvent e : sub.backlog()) {
-            write(resp, e);
+            if (e.seq() > after) {
+                write(resp, e);
+            }
             last = Math.max(last, e.seq());
         }
         for (JobManager.JobEvent e : early) {

@@ -148,6 +148,19 @@ class JobsApiTest {
         assertThat(sse(replay.body()).stream().map(e -> e[1]).toList())
                 .containsExactlyElementsOf(events.stream().map(e -> e[1]).toList());
 
+        // A reconnecting client names the last event it saw and gets only what followed.
+        String mid = events.get(events.size() / 2)[1];
+        HttpResponse<String> resumed = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + started.id()
+                        + "/events")).header("Authorization", "Bearer " + TOKEN).header("Last-Event-ID", mid).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(sse(resumed.body()).stream().map(e -> e[1]).toList()).containsExactlyElementsOf(events.stream()
+                .map(e -> e[1]).filter(i -> Long.parseLong(i) > Long.parseLong(mid)).toList());
+        HttpResponse<String> badId = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + started.id()
+                        + "/events")).header("Authorization", "Bearer " + TOKEN).header("Last-Event-ID", "x").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(badId.statusCode()).isEqualTo(400);
+        assertThat(badId.body()).contains("Last-Event-ID");
+
         JsonNode list = KilnJson.mapper().readTree(send("GET", base + "/v1/jobs", null).body());
         assertThat(list.get("kind").asText()).isEqualTo("kiln.job-list");
         assertThat(list.get("jobs")).hasSize(1);
