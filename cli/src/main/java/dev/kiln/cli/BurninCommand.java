@@ -7,7 +7,6 @@ import dev.kiln.cli.fleet.FleetNode;
 import dev.kiln.protocol.KilnJson;
 import dev.kiln.protocol.burnin.BurninRequest;
 import dev.kiln.protocol.burnin.BurninTestIds;
-import dev.kiln.protocol.spec.Suggestions;
 import io.vertx.core.http.HttpMethod;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -214,21 +213,7 @@ final class BurninCommand implements Callable<Integer> {
 
     /** Test ids as given, with {@code compute} short for {@code burnin.compute}; unknown ids are a usage error. */
     static List<String> testIds(CommandLine cmd, List<String> given) {
-        LinkedHashSet<String> out = new LinkedHashSet<>();
-        for (String raw : given) {
-            String lower = raw.trim().toLowerCase(Locale.ROOT);
-            String id = !lower.startsWith("burnin.") && BurninTestIds.DEFAULT_ORDER.contains("burnin." + lower)
-                    ? "burnin." + lower : lower;
-            if (!BurninTestIds.DEFAULT_ORDER.contains(id)) {
-                String hint = Suggestions.closest(id, BurninTestIds.DEFAULT_ORDER)
-                        .or(() -> Suggestions.closest("burnin." + id, BurninTestIds.DEFAULT_ORDER))
-                        .map(s -> "; did you mean '" + s + "'?").orElse("");
-                throw new CommandLine.ParameterException(cmd, "unknown burn-in test '" + raw + "' in --tests" + hint
-                        + " (tests: " + String.join(", ", BurninTestIds.DEFAULT_ORDER) + ")");
-            }
-            out.add(id);
-        }
-        return List.copyOf(out);
+        return List.copyOf(TestIdList.resolve(cmd, given, "burnin.", BurninTestIds.DEFAULT_ORDER, "burn-in"));
     }
 
     private static byte[] body(BurninRequest request) {

@@ -16,7 +16,6 @@ import dev.kiln.protocol.fabric.FabricPeer;
 import dev.kiln.protocol.fabric.FabricSession;
 import dev.kiln.protocol.fabric.FabricTestIds;
 import dev.kiln.protocol.spec.NodeSpec;
-import dev.kiln.protocol.spec.Suggestions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,7 +30,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -407,20 +405,7 @@ final class FabricCommand implements Callable<Integer> {
         if (given.isEmpty()) {
             return FabricTestIds.DEFAULT_ORDER;
         }
-        LinkedHashSet<String> chosen = new LinkedHashSet<>();
-        for (String raw : given) {
-            String lower = raw.trim().toLowerCase(Locale.ROOT);
-            String id = !lower.startsWith("fabric.") && FabricTestIds.DEFAULT_ORDER.contains("fabric." + lower)
-                    ? "fabric." + lower : lower;
-            if (!FabricTestIds.DEFAULT_ORDER.contains(id)) {
-                String hint = Suggestions.closest(id, FabricTestIds.DEFAULT_ORDER)
-                        .or(() -> Suggestions.closest("fabric." + id, FabricTestIds.DEFAULT_ORDER))
-                        .map(s -> "; did you mean '" + s + "'?").orElse("");
-                throw new CommandLine.ParameterException(cmd, "unknown fabric test '" + raw + "' in --tests" + hint
-                        + " (tests: " + String.join(", ", FabricTestIds.DEFAULT_ORDER) + ")");
-            }
-            chosen.add(id);
-        }
+        LinkedHashSet<String> chosen = TestIdList.resolve(cmd, given, "fabric.", FabricTestIds.DEFAULT_ORDER, "fabric");
         return FabricTestIds.DEFAULT_ORDER.stream().filter(chosen::contains).toList();
     }
 
