@@ -14,17 +14,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The CUDA backend end to end over nvml-bindings' C fake of libcuda (one device, bus id {@code 0000:18:00.0}) and the
@@ -48,24 +44,7 @@ class CudaBurninBackendFakeCudaTest {
 
     @BeforeAll
     static void build() throws Exception {
-        Path src = Path.of(System.getProperty("basedir", ".")).resolve("../nvml-bindings/src/test/c/fake_cuda.c")
-                .toAbsolutePath().normalize();
-        assumeTrue(Files.isRegularFile(src), "no " + src);
-        Path gcc = null;
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            for (String name : List.of("gcc", "cc")) {
-                Path c = Path.of(dir.isEmpty() ? "." : dir, name);
-                if (gcc == null && Files.isExecutable(c)) {
-                    gcc = c;
-                }
-            }
-        }
-        assumeTrue(gcc != null, "no gcc or cc on PATH: cannot build the C fake of libcuda, skipping");
-        Path lib = buildDir.resolve("libcuda-fake.so");
-        Process p = new ProcessBuilder(gcc.toString(), "-shared", "-fPIC", "-O1", "-o", lib.toString(), src.toString())
-                .redirectErrorStream(true).start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        Path lib = dev.kiln.agent.FakeCudaLib.build(buildDir, "libcuda-fake.so");
         cuda = CudaLoader.load(lib.toString());
         assertThat(cuda).isInstanceOf(CudaLoader.Loaded.class);
         control = Native.load(lib.toString(), Control.class);
