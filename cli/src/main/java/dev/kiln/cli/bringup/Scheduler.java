@@ -338,6 +338,40 @@ public final class Scheduler {
     }
 
     /**
+     * {@code kiln bringup --resume}: {@code node} was in flight when the run stopped and goes on where it was. It is
+     * admitted as it was, whatever the limits say now (its job may be running on its agent already): it takes a
+     * slot and, unless its high-power stages are over, its headroom. The stagger does not apply and does not move.
+     * Nothing new starts until the limits allow it again, so a node resumed over a budget that was lowered in the
+     * fleet file meanwhile shows up in {@link #committedWatts()} above the limit until it releases.
+     *
+     * @param highPowerOver its GPU tests ended before the stop: only its idle draw counts
+     */
+    public void resumed(String node, boolean highPowerOver) {
+        NodeState s = state(node);
+        if (s.phase != Phase.PENDING) {
+            throw new IllegalStateException("node '" + node + "' is not waiting to start (" + s.phase + ")");
+        }
+        s.rack.pending.remove(s);
+        if (s.rack.pending.isEmpty()) {
+            int idx = active.indexOf(s.rack);
+            active.remove(idx);
+            if (idx < turn) {
+                turn--;
+            }
+            turn = active.isEmpty() ? 0 : turn % active.size();
+        }
+        s.phase = highPowerOver ? Phase.RELEASED : Phase.HOLDING;
+        s.rack.inFlight++;
+        inFlight++;
+        pendingCount--;
+        if (!highPowerOver) {
+            for (BudgetState b : s.budgets) {
+                b.held += s.delta;
+            }
+        }
+    }
+
+    /**
      * Books the start of {@code node}'s high-power stages: the first moment at or after {@code readyAt} that is
      * at least the stagger after the previous booking. The node already holds its headroom, so the only wait
      * is the stagger; start burn-in at the returned offset.
