@@ -1,0 +1,59 @@
+package dev.kiln.cli.bringup;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.cli.KilnCli;
+import dev.kiln.protocol.KilnJson;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs {@code kiln} in-process the way bin/kiln does, capturing stdout, stderr and the exit code. */
+final class Cli {
+    private Cli() {
+    }
+
+    record Run(int exitCode, String out, String err, long millis) {
+        JsonNode json() {
+            try {
+                return KilnJson.mapper().readTree(out);
+            } catch (IOException e) {
+                throw new UncheckedIOException("stdout is not JSON: " + out + "\nstderr: " + err, e);
+            }
+        }
+
+        List<JsonNode> jsonLines() {
+            List<JsonNode> nodes = new ArrayList<>();
+            for (String line : out.split("\n")) {
+                if (!line.isBlank()) {
+                    try {
+                        nodes.add(KilnJson.mapper().readTree(line));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("not a JSON line: " + line, e);
+                    }
+                }
+            }
+            return nodes;
+        }
+
+        /** For assertion messages. */
+        String describe() {
+            return "exit " + exitCode + " after " + millis + " ms\n--- stdout ---\n" + out + "\n--- stderr ---\n" + err;
+        }
+    }
+
+    static Run kiln(String... args) {
+        CommandLine cl = KilnCli.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        long t0 = System.nanoTime();
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString(), (System.nanoTime() - t0) / 1_000_000);
+    }
+}
