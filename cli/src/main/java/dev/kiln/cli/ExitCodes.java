@@ -28,7 +28,8 @@ import java.util.Map;
  *       pass), {@code INTERRUPTED} (the agent restarted mid-run) or {@code CANCELLED} by anyone but this run
  *       (a run that Ctrl-C cancels exits as the JVM does on SIGINT). Only {@code PASSED} everywhere is
  *       {@value #OK}. {@code kiln fabric}: any FAIL finding (a node's own test, a bad node or a bad path between
- *       two nodes), or a test that could not run (ERROR).</li>
+ *       two nodes), or a test that could not run (ERROR). {@code kiln bringup}: a node was quarantined (a stage failed or
+ *       could not run), or an {@code --on-accepted}/{@code --on-quarantined} hook failed.</li>
  *   <li>{@value #UNREACHABLE}: at least one node could not be queried: connection refused, DNS failure,
  *       timeout, or an answer that was not a 2xx Kiln JSON body (e.g. 401 for a wrong token, 5xx, or a 400
  *       from {@code POST /v1/checks} when a real agent is given no spec). {@code kiln burnin}: also a node that
@@ -36,7 +37,8 @@ import java.util.Map;
  *       {@code --force}; {@code 400}: e.g. no such GPU), and a node that stopped answering (or lost the job)
  *       while it ran, reported with its last known state. {@code --detach} exits {@value #OK} when every job
  *       started, else {@value #UNREACHABLE}. {@code kiln fabric}: likewise for its jobs, and a node that refused a
- *       fabric session or whose job did not end in time.
+ *       fabric session or whose job did not end in time. {@code kiln bringup}: a node was quarantined because it could not
+ *       be reached (at its first stage, or it stopped answering later).
  *       This takes precedence over {@value #CHECK_FAILED}: a node that could not be read might hide
  *       any failure, so a script that sees {@value #CHECK_FAILED} knows every selected node was read.</li>
  *   <li>{@value #ROLLOUT_HALTED}: {@code kiln bringup} halted the rollout because the failure budget was exceeded
@@ -77,10 +79,11 @@ public final class ExitCodes {
         m.put(" " + CHECK_FAILED, "A node failed a check: verdict FAIL or ERROR (check; ERROR = a check could not "
                 + "run, never a pass), a GPU whose state is not ok (inventory), deviations (inventory --diff), or "
                 + "NVML unavailable on a real node; burnin: a job ended FAILED, ERROR, INTERRUPTED or CANCELLED "
-                + "(not by this run); fabric: a FAIL finding (bad node, path or link) or a test that could not run.");
+                + "(not by this run); fabric: a FAIL finding (bad node, path or link) or a test that could not run; bringup: "
+                + "a node quarantined, or a hook failed.");
         m.put(" " + UNREACHABLE, "A node could not be queried: unreachable, timed out, or no 2xx Kiln JSON answer "
-                + "(e.g. 401 wrong token); burnin, fabric: a node refused the job (409 busy) or was lost mid-run. "
-                + "Takes precedence over " + CHECK_FAILED + ".");
+                + "(e.g. 401 wrong token); burnin, fabric: a node refused the job (409 busy) or was lost mid-run; bringup: "
+                + "a node quarantined as unreachable. Takes precedence over " + CHECK_FAILED + ".");
         m.put(" " + ROLLOUT_HALTED, "bringup: the rollout halted because the failure budget was exceeded "
                 + "(--max-failures, --max-failure-rate): a systemic problem stops the line. Takes precedence over "
                 + UNREACHABLE + " and " + CHECK_FAILED + ".");

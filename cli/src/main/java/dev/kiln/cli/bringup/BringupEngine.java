@@ -887,14 +887,18 @@ public final class BringupEngine {
         }
         Object evidence = report;
         if (stage == Stage.INVENTORY) {
-            Map<String, Object> ev = new LinkedHashMap<>();
-            ev.put("inventory", n.inventory);
-            ev.put("checks", report);
+            // An array of the agent's documents (each with its kind), as readers of evidence expect, then kiln's
+            // estimate of the node's draw from this inventory.
             NodeLoad measured = PowerModel.estimate(n.target.spec() == null ? null : n.target.spec().spec(),
                     n.inventory);
-            ev.put("estimatedDraw", measured.known() ? Map.of("burninWatts", measured.burninWatts(), "idleWatts",
-                    measured.idleWatts(), "basis", measured.basis()) : Map.of("problem", measured.problem()));
-            evidence = ev;
+            Map<String, Object> draw = new LinkedHashMap<>();
+            draw.put("kind", "kiln.bringup.draw-estimate");
+            draw.put("burninWatts", measured.known() ? measured.burninWatts() : null);
+            draw.put("idleWatts", measured.known() ? measured.idleWatts() : null);
+            draw.put("basis", measured.basis());
+            draw.put("problem", measured.problem());
+            draw.put("plannedBurninWatts", n.load.known() ? n.load.burninWatts() : null);
+            evidence = List.of(n.inventory, report, draw);
             StageOutcome o = Judge.checks(stage, report, evidence);
             List<PowerBudget> budgets = rollout.power().enclosing(n.rack);
             if (o.passed() && !budgets.isEmpty() && measured.known() && n.load.known()
