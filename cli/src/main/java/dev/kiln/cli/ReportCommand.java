@@ -1,7 +1,5 @@
 package dev.kiln.cli;
 
-import dev.kiln.cli.db.ResultsDb;
-import dev.kiln.cli.db.ResultsDbException;
 import dev.kiln.cli.fleet.Fleet;
 import dev.kiln.cli.fleet.FleetNode;
 import dev.kiln.cli.report.CsvReport;
@@ -86,16 +84,12 @@ final class ReportCommand implements Callable<Integer> {
                 fleet.add(new DbReport.FleetEntry(n.name(), n.rack()));
             }
         }
+        String url = DbReport.resolveUrl(db);
+        String name = ff != null ? ff.getFileName().toString().replaceFirst("\\.ya?ml$", "") : "kiln";
+        // The database classes load only here (in DbReport), never when picocli builds the command tree.
         ReportModel model;
-        String url = ResultsDb.resolveUrl(db, null);
-        try (ResultsDb results = ResultsDb.open(url)) {
-            String name = ff != null ? ff.getFileName().toString().replaceFirst("\\.ya?ml$", "") : "kiln";
-            model = DbReport.build(results, name, runs, fleet, Instant.now());
-        } catch (ResultsDbException e) {
-            if (e.reason().userFixable()) {
-                throw new UsageException(e.getMessage());
-            }
-            throw e;
+        try {
+            model = DbReport.load(url, name, runs, fleet, Instant.now());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -118,7 +112,7 @@ final class ReportCommand implements Callable<Integer> {
         }
         long nodes = model.racks().stream().mapToLong(r -> r.nodes().size()).sum();
         err.println("kiln report: " + nodes + " node" + (nodes == 1 ? "" : "s") + " in " + model.racks().size()
-                + " rack" + (model.racks().size() == 1 ? "" : "s") + " from " + ResultsDb.redact(url)
+                + " rack" + (model.racks().size() == 1 ? "" : "s") + " from " + DbReport.redact(url)
                 + (out == null || format.equals("csv") ? "" : "; wrote " + out));
         err.flush();
         return ExitCodes.OK;

@@ -42,6 +42,31 @@ public final class DbReport {
     }
 
     /**
+     * Opens the database at {@code url} and builds the report; an unusable database or an unknown run is an
+     * {@link IllegalArgumentException} with the reason (a usage error for the command).
+     */
+    public static ReportModel load(String url, String name, List<String> runIds, List<FleetEntry> fleet, Instant now) {
+        try (ResultsDb results = ResultsDb.open(url)) {
+            return build(results, name, runIds, fleet, now);
+        } catch (dev.kiln.cli.db.ResultsDbException e) {
+            if (e.reason().userFixable()) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    /** The database the flag names, else {@code $KILN_DB}, else the default SQLite file. */
+    public static String resolveUrl(String flag) {
+        return ResultsDb.resolveUrl(flag, null);
+    }
+
+    /** The URL without credentials, for messages. */
+    public static String redact(String url) {
+        return ResultsDb.redact(url);
+    }
+
+    /**
      * @param runIds only these runs (empty: every run in the database)
      * @param fleet  the fleet file's nodes (may be empty)
      */
