@@ -247,6 +247,8 @@ public final class BringupEngine {
         Instant adoptAfter;
         long slotAtMs = -1;
         boolean highReleased;
+        /** The GPU-fabric stage was repeated to confirm a performance finding. */
+        boolean fabricRepeated;
         // reachable
         int tries;
         long retryAtMs;
@@ -560,6 +562,9 @@ public final class BringupEngine {
                         finishAttempt(n, a, StageOutcome.error(next, "interrupted before the agent answered; "
                                 + "started again after the resume", null, null, false));
                     }
+                } else if (next == Stage.GPU_FABRIC && a.state() == AttemptState.FAILED && a.summary() != null
+                        && a.summary().endsWith("repeating to confirm")) {
+                    n.fabricRepeated = true; // the stop came between a performance finding and its repeat
                 } else if (a.state() == AttemptState.FAILED || a.state() == AttemptState.ERROR) {
                     // The run stopped between the stage's end and the node's verdict: decide it from the record.
                     n.attempt = a;
@@ -1071,6 +1076,21 @@ public final class BringupEngine {
     /** Records the attempt's end, then moves the node on or quarantines it. */
     private void complete(NodeRun n, StageOutcome o) {
         n.gen++;
+        if (n.stage == Stage.GPU_FABRIC && o.state() == AttemptState.FAILED && !n.fabricRepeated
+                && performanceOnly(o)) {
+            // A bandwidth or latency figure below its minimum is confirmed by a repeat before the node fails (as the
+            // agent does for burn-in); the node keeps its headroom, the repeat is attempt 2.
+            n.fabricRepeated = true;
+            finishAttempt(n, n.attempt, new StageOutcome(o.state(), o.verdict(), o.summary() + "; repeating to "
+                    + "confirm", o.evidence(), o.findings(), o.reasons(), o.actions(), o.rma(), false));
+            listener.note(n.name + ": " + Stage.GPU_FABRIC.id() + ": a performance finding (" + FabricTestIds.P2P
+                    + "); running it again to confirm before failing the node");
+            n.attempt = null;
+            n.jobId = null;
+            n.job = null;
+            n.phase = Phase.READY;
+            return;
+        }
         finishAttempt(n, n.attempt, o);
         if (n.stage == Stage.GPU_FABRIC || (n.stage.highPower() && !o.passed())) {
             releaseHighPower(n);
@@ -1085,6 +1105,20 @@ public final class BringupEngine {
             gpuFabricPassed.add(n.name);
         }
         advance(n);
+    }
+
+    /** Every failing finding is {@code fabric.p2p}'s (bandwidth, latency), none a link down or an error counter. */
+    private static boolean performanceOnly(StageOutcome o) {
+        boolean any = false;
+        for (Object f : o.findings()) {
+            if (f instanceof FabricFinding ff && FabricAttribution.failing(ff)) {
+                if (!FabricTestIds.P2P.equals(ff.test()) || !FabricFinding.FAIL.equals(ff.severity())) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        return any;
     }
 
     private void finishAttempt(NodeRun n, StageAttempt a, StageOutcome o) {
@@ -1489,11 +1523,15 @@ public final class BringupEngine {
                 String other = p.driver().equals(n.name) ? p.server() : p.driver();
                 (p.slow() ? slow : good).add(other);
             }
+            boolean bad = attribution.badNodes().contains(n.name);
+            if (!bad && good.size() < MIN_PEERS && !end) {
+                continue; // undecided: needs more pairs
+            }
             List<FabricFinding> about = attribution.findings().stream()
                     .filter(f -> f.ends().stream().anyMatch(e -> e.equals(n.name) || e.startsWith(n.name + " ")))
                     .toList();
             Map<String, Object> evidence = networkEvidence(n, attribution, mine, about);
-            if (attribution.badNodes().contains(n.name)) {
+            if (bad) {
                 FabricFinding f = about.stream().filter(x -> "node".equals(x.subject())).findFirst()
                         .orElse(about.isEmpty() ? null : about.getFirst());
                 String why = f == null ? "slow with " + String.join(", ", slow) : f.culprit();
@@ -1564,8 +1602,9 @@ public final class BringupEngine {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("driver", p.driver());
             m.put("server", p.server());
-            m.put("jobId", pairs.stream().filter(r -> r.driver().equals(p.driver()) && r.server().equals(p.server()))
-                    .map(PairRecord::jobId).filter(Objects::nonNull).reduce((x, y) -> y).orElse(null));
+            m.put("jobId", pairs.stream().filter(r -> r.driver().equals(p.driver()) && r.server().equals(p.server())
+                    && (r.driver().equals(n.name) || r.server().equals(n.name))).map(PairRecord::jobId)
+                    .filter(Objects::nonNull).reduce((x, y) -> y).orElse(null));
             m.put("gbps", p.gbps());
             m.put("slow", p.slow());
             m.put("blame", p.blame());

@@ -117,6 +117,12 @@ class BringupEngineTest {
                         assertThat(a.agentJobId()).isNotNull();
                         assertThat(a.evidenceJson()).contains("\"state\":\"FAILED\"");
                     });
+            // A GPU-pair bandwidth finding is confirmed by a repeat before the node fails; an error counter is not.
+            assertThat(byNode.get("node-120")).filteredOn(a -> a.stage().equals("gpu-fabric"))
+                    .extracting(StageAttempt::attempt, StageAttempt::state)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(1, AttemptState.FAILED),
+                            org.assertj.core.groups.Tuple.tuple(2, AttemptState.FAILED));
+            assertThat(byNode.get("node-141")).filteredOn(a -> a.stage().equals("gpu-fabric")).hasSize(1);
             assertThat(Files.exists(dir.resolve("runs/r1/node-077.json"))).isTrue();
             assertThat(s.ttpMedian()).isNotNull();
             assertThat(s.throughputPerHour()).isPositive();
