@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
         header = "Bring nodes from cabled to accepted: reachable, inventory vs spec, health, burn-in, GPU fabric, "
                 + "network fabric; accepted or quarantined.",
         description = {"Moves every selected node through the stages, a rolling rollout within --max-parallel, "
-                + "--max-per-rack, the power budgets of the fleet file (continuous load at most 80% of each circuit's "
+                + "--max-per-rack, the power budgets of the fleet file (continuous load at most 80%% of each circuit's "
                 + "rating) and --stagger: reachable (GET /v1/node) -> inventory (the inventory-vs-spec checks) -> "
                 + "health (the other checks) -> burn-in (a burnin job) -> GPU fabric (a fabric job with the node-local "
                 + "tests) -> network fabric (TCP tests against at least two peers that passed GPU fabric, accepted "
@@ -125,8 +125,8 @@ final class BringupCommand implements Callable<Integer> {
     }
 
     @Option(names = "--max-failure-rate", paramLabel = "P%",
-            description = "Halt the rollout (exit 5) when more than P% of the nodes started have failed (judged once "
-                    + "10 have started): 5%, 2.5%.")
+            description = "Halt the rollout (exit 5) when more than P%% of the nodes started have failed (judged once "
+                    + "10 have started): 5%%, 2.5%%.")
     String maxFailureRate;
 
     @Option(names = "--min-network-gbps", paramLabel = "GBITS",
