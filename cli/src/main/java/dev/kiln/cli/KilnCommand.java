@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
                 "", "New here? Run 'kiln demo': it starts a simulated fleet with a few faults and walks through it."},
         subcommands = {StatusCommand.class, InventoryCommand.class, CheckCommand.class, BurninCommand.class,
                 FabricCommand.class, BringupCommand.class, SpecCommand.class, HistoryCommand.class,
-                ReportCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+                ReportCommand.class, DemoCommand.class, dev.kiln.cli.pki.PkiCommand.class,
+                VersionCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class KilnCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

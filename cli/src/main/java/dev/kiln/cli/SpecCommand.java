@@ -90,6 +90,9 @@ final class SpecCommand implements Callable<Integer> {
         @Option(names = "--force", description = "Overwrite the -o file if it exists.")
         boolean force;
 
+        @Option(names = "--insecure", description = "Do not verify the agent's TLS certificate or host name (warns).")
+        boolean insecure;
+
         @Option(names = "--timeout", paramLabel = "DURATION", converter = FanOutOptions.DurationConverter.class,
                 description = "Request timeout (default: the fleet file's defaults.timeoutMs, else 30s).")
         Duration timeout;
@@ -106,7 +109,13 @@ final class SpecCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), output + " already exists; pass --force "
                         + "to overwrite it, or choose another -o FILE");
             }
-            Fleet fleet = FleetFile.load(fleetFile);
+            Fleet loaded = FleetFile.load(fleetFile);
+            if (insecure) {
+                err.println("kiln: warning: --insecure: the agent's TLS certificate and host name are not verified; "
+                        + "anyone between here and the agent can pose as it and read the bearer token");
+                err.flush();
+            }
+            Fleet fleet = insecure ? loaded.insecure() : loaded;
             FleetNode target = fleet.nodes().stream().filter(n -> n.name().equals(node)).findFirst()
                     .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(), "unknown node '" + node
                             + "': not in " + fleet.source() + " (" + fleet.nodes().size() + " nodes: "

@@ -327,6 +327,9 @@ public final class JobManager implements AutoCloseable {
                 return job.status();
             }
             running = job;
+            LOG.info(() -> (fabric ? "fabric job " : "burn-in job ") + id + " on " + node + " started: tests " + tests
+                    + ", GPUs " + effective.gpus() + ", " + request.durationSeconds() + " s"
+                    + (request.peer() == null ? "" : ", peer " + request.peer()));
             emit(job, "state", job.status());
             save(job);
             return job.status();

@@ -50,12 +50,31 @@ final class SimulateFleetCommand implements Callable<Integer> {
     @Option(names = "--spread", description = "Give each node its own 127.1.x.y address on one port (for 10,000+ nodes).")
     boolean spread;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = {"Serve every node over HTTPS with this PEM certificate (it must name 127.0.0.1, e.g.",
+                    "'kiln pki issue sim --ip 127.0.0.1'); needs --tls-key. The fleet file gets https:// addresses."})
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE", description = "Require client certificates signed by this CA (mutual TLS).")
+    Path tlsClientCa;
+
+    @Option(names = "--ca-file", paramLabel = "FILE", description = "CA the CLI verifies the nodes with, written as 'caFile' to the fleet file.")
+    Path caFile;
+
     @Override
     public Integer call() throws InterruptedException {
         FaultPlan plan = faults == null ? FaultPlan.NONE : FaultFile.load(faults);
+        if ((tlsCert == null) != (tlsKey == null) || (tlsCert == null && tlsClientCa != null)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--tls-cert and --tls-key go together, and --tls-client-ca needs them");
+        }
         long t0 = System.nanoTime();
         RunningFleet fleet = FleetSimulator.start(new FleetSimulator.Options(nodes, ServerPresets.get(preset), plan,
-                nodesPerRack, basePort, spread, fleetFile, tokenFile));
+                nodesPerRack, basePort, spread, fleetFile, tokenFile),
+                tlsCert == null ? null : new dev.kiln.agent.tls.ServerTls(tlsCert, tlsKey, tlsClientCa), caFile);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             fleet.close();

@@ -248,7 +248,16 @@ public final class NodeAgent implements AutoCloseable {
     public CheckReport check(NodeSpec spec, List<String> only, List<String> skip) {
         List<Check> selected = CHECKS.select(only, skip, spec.disabledChecks());
         InventoryDocument inv = inventory(true);
-        return CHECKS.run(inv.node(), new CheckContext(inv, spec, recentEvents(), clock.instant()), selected);
+        CheckReport report = CHECKS.run(inv.node(), new CheckContext(inv, spec, recentEvents(), clock.instant()), selected);
+        lastCheckReport = report;
+        return report;
+    }
+
+    private volatile CheckReport lastCheckReport;
+
+    /** The report of the last {@link #check} run in this process ({@code GET /metrics} shows it; never re-run for it). */
+    public java.util.Optional<CheckReport> lastCheckReport() {
+        return java.util.Optional.ofNullable(lastCheckReport);
     }
 
     private static final CheckRunner CHECKS = CheckRunner.standard();

@@ -237,8 +237,16 @@ public final class EventLog {
         }
         for (GpuEvent e : events) {
             add(e);
+            recordedCounts.merge(e.type(), 1L, Long::sum);
         }
         save();
+    }
+
+    private final Map<String, Long> recordedCounts = new java.util.TreeMap<>();
+
+    /** How many events of each type were recorded since this log was opened (not those loaded from its file). */
+    public synchronized Map<String, Long> recordedCounts() {
+        return Map.copyOf(recordedCounts);
     }
 
     private void add(GpuEvent e) {

@@ -164,7 +164,17 @@ public final class EventWatcher implements AutoCloseable {
             notePollProblem("NVML event wait failed: " + e.getMessage());
         }
         log.recordAll(batch);
+        batch.forEach(this::logEvent);
         return batch.size();
+    }
+
+    /** One log line per GPU event: a fault at WARNING, anything else at INFO. */
+    private void logEvent(GpuEvent e) {
+        Level level = "fail".equals(e.severity()) || "warn".equals(e.severity()) ? Level.WARNING : Level.INFO;
+        LOG.log(level, () -> ("gpu event node=" + name + " gpu=" + e.gpuIndex()
+                + (e.uuid() == null ? "" : " uuid=" + e.uuid()) + (e.pciBusId() == null ? "" : " pci=" + e.pciBusId())
+                + " type=" + e.type() + (e.code() == null ? "" : " code=" + e.code()) + " severity=" + e.severity()
+                + (e.description() == null ? "" : ": " + e.description())).replaceAll("[\\r\\n]+", " "));
     }
 
     private void notePollProblem(String problem) {

@@ -15,16 +15,24 @@ final class FleetFileWriter {
     }
 
     static void write(Path file, List<FleetSimulator.SimNode> nodes, Path tokenFile) {
+        write(file, nodes, tokenFile, false, null);
+    }
+
+    /** {@code https}: addresses as {@code https://host:port}; {@code caFile} (or null) under defaults. */
+    static void write(Path file, List<FleetSimulator.SimNode> nodes, Path tokenFile, boolean https, Path caFile) {
         Map<String, StringBuilder> racks = new LinkedHashMap<>();
         for (FleetSimulator.SimNode n : nodes) {
             racks.computeIfAbsent(n.rack(), r -> new StringBuilder())
                     .append("      - name: ").append(n.name()).append('\n')
-                    .append("        address: ").append(n.address()).append('\n');
+                    .append("        address: ").append(https ? "https://" : "").append(n.address()).append('\n');
         }
         StringBuilder out = new StringBuilder();
         out.append("# Written by kiln-agent simulate-fleet: ").append(nodes.size()).append(" simulated nodes on loopback.\n");
         out.append("defaults:\n");
         out.append("  tokenFile: ").append(tokenFile.toAbsolutePath()).append('\n');
+        if (caFile != null) {
+            out.append("  caFile: ").append(caFile.toAbsolutePath()).append('\n');
+        }
         out.append("racks:\n");
         racks.forEach((rack, body) -> out.append("  - name: ").append(rack).append('\n')
                 .append("    nodes:\n").append(body));

@@ -52,7 +52,16 @@ public final class FleetSimulator {
 
     /** Starts every node and returns once all listen (or throws, having stopped those that started). */
     public static RunningFleet start(Options options) {
-        return RunningFleet.start(options);
+        return RunningFleet.start(options, null, null);
+    }
+
+    /**
+     * As {@link #start(Options)}, every node serving HTTPS with {@code tls} (one certificate for all, so it
+     * must name 127.0.0.1, or each spread address); the fleet file then has {@code https://} addresses and,
+     * when {@code caFile} is given, {@code caFile:} under {@code defaults}.
+     */
+    public static RunningFleet start(Options options, dev.kiln.agent.tls.ServerTls tls, Path caFile) {
+        return RunningFleet.start(options, tls, caFile);
     }
 
     /** Convenience for tests and the demo. */

@@ -30,15 +30,26 @@ public final class RunningFleet implements AutoCloseable {
     private final FleetSimulator.Options options;
     private final Path tokenFile;
     private final String token;
+    private final dev.kiln.agent.tls.ServerTls tls;
 
-    private RunningFleet(FleetSimulator.Options options, Vertx vertx, Path tokenFile, String token) {
+    private RunningFleet(FleetSimulator.Options options, Vertx vertx, Path tokenFile, String token,
+                         dev.kiln.agent.tls.ServerTls tls) {
         this.options = options;
         this.vertx = vertx;
         this.tokenFile = tokenFile;
         this.token = token;
+        this.tls = tls;
     }
 
     static RunningFleet start(FleetSimulator.Options o) {
+        return start(o, null, null);
+    }
+
+    /** {@code tls} null: plain HTTP. {@code caFile}: written to the fleet file for the CLI to verify with. */
+    static RunningFleet start(FleetSimulator.Options o, dev.kiln.agent.tls.ServerTls tls, Path caFile) {
+        if (tls != null) {
+            tls.check(java.time.Instant.now());
+        }
         Path tokenFile = o.tokenFile();
         String token;
         try {
@@ -56,11 +67,11 @@ public final class RunningFleet implements AutoCloseable {
         TokenAuth auth = TokenAuth.fromFile(tokenFile);
         Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(8)
                 .setBlockedThreadCheckInterval(10).setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS));
-        RunningFleet fleet = new RunningFleet(o, vertx, tokenFile, token);
+        RunningFleet fleet = new RunningFleet(o, vertx, tokenFile, token, tls);
         try {
             fleet.listenAll(auth);
             if (o.fleetFile() != null) {
-                FleetFileWriter.write(o.fleetFile(), fleet.nodes, tokenFile);
+                FleetFileWriter.write(o.fleetFile(), fleet.nodes, tokenFile, tls != null, caFile);
             }
         } catch (RuntimeException e) {
             fleet.close();
@@ -78,14 +89,19 @@ public final class RunningFleet implements AutoCloseable {
             NodeAgent agent = NodeAgent.simulated(name, options.preset(), options.faults(), position, true);
             agents.put(name, agent);
             Router router = Router.router(vertx);
-            AgentRoutes.mount(router, agent, auth);
+            // Each simulated agent has its own limiter, as each real one does: kiln's fan-out sends one request per poll.
+            AgentRoutes.mount(router, agent, auth, dev.kiln.agent.http.RateLimit.DEFAULT);
             String host = options.spread() ? spreadAddress(position) : "127.0.0.1";
             int port = options.spread() ? (options.basePort() == 0 ? 9478 : options.basePort())
                     : (options.basePort() == 0 ? 0 : options.basePort() + position - 1);
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
+            HttpServerOptions serverOptions = new HttpServerOptions().setHost(host).setPort(port)
                     .setMaxInitialLineLength(8192).setMaxHeaderSize(16384).setReuseAddress(true)
                     // Agents speak HTTP/1.1 only; an h2c upgrade would cap a client at 100 concurrent streams.
-                    .setHttp2ClearTextEnabled(false));
+                    .setHttp2ClearTextEnabled(false);
+            if (tls != null) {
+                dev.kiln.agent.http.ServerTlsOptions.apply(serverOptions, tls);
+            }
+            HttpServer server = vertx.createHttpServer(serverOptions);
             server.invalidRequestHandler(AgentRoutes::invalidRequest).requestHandler(router);
             pending.add(server.listen());
             names.add(name);

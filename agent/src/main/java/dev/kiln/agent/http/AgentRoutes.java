@@ -35,16 +35,36 @@ public final class AgentRoutes {
 
     private final NodeAgent agent;
     private final TokenAuth auth;
+    private final RateLimiter limiter;
+    private final Audit audit;
 
-    private AgentRoutes(NodeAgent agent, TokenAuth auth) {
+    private AgentRoutes(NodeAgent agent, TokenAuth auth, RateLimit limit) {
         this.agent = agent;
         this.auth = auth;
+        this.limiter = new RateLimiter(limit);
+        this.audit = new Audit(agent.name(), java.time.Clock.systemUTC());
     }
 
-    /** Adds the {@code /v1} API to {@code router}. */
+    /**
+     * Adds the {@code /v1} API to {@code router} without a rate limit (for embedding and tests); the daemon
+     * and the fleet simulator pass theirs to {@link #mount(Router, NodeAgent, TokenAuth, RateLimit)}.
+     */
     public static void mount(Router router, NodeAgent agent, TokenAuth auth) {
-        AgentRoutes r = new AgentRoutes(agent, auth);
+        mount(router, agent, auth, RateLimit.OFF);
+    }
+
+    /**
+     * Adds the {@code /v1} API to {@code router}: every call rate-limited per client address, then
+     * authenticated and checked against the token's {@link Role} ({@link Access}); mutating calls audited.
+     */
+    public static void mount(Router router, NodeAgent agent, TokenAuth auth, RateLimit limit) {
+        AgentRoutes r = new AgentRoutes(agent, auth, limit);
+        if (r.limiter.enabled()) {
+            router.route("/v1/*").order(-101).handler(r::rateLimit).failureHandler(r::failure);
+            router.route("/metrics").order(-101).handler(r::rateLimit).failureHandler(r::failure);
+        }
         router.route("/v1/*").order(-100).handler(r::authenticate).failureHandler(r::failure);
+        router.route("/v1/*").order(RequestLimits.ORDER).handler(RequestLimits::declaredLengthWithinLimit);
         router.get("/v1/node").handler(ctx -> r.respond(ctx, agent::nodeInfo)).failureHandler(r::failure);
         router.get("/v1/inventory").handler(r::inventory).failureHandler(r::failure);
         router.get("/v1/events").handler(r::events).failureHandler(r::failure);
@@ -52,19 +72,48 @@ public final class AgentRoutes {
                 .handler(r::checks).failureHandler(r::failure);
         JobRoutes.mount(router, agent, r::failure);
         FabricRoutes.mount(router, agent, r::failure);
+        MetricsRoutes.mount(router, agent, auth, r::failure);
         router.route("/v1/*").handler(r::notFound).failureHandler(r::failure);
     }
 
     private void authenticate(RoutingContext ctx) {
-        if (auth.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+        String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+        Role needed = Access.required(ctx.request().method(), ctx.normalizedPath());
+        Role role = auth.roleOf(header);
+        if (role != null && role.covers(needed)) {
+            if (needed == Role.OPERATOR) {
+                audit.onEnd(ctx, role, TokenAuth.fingerprint(header));
+            }
             ctx.next();
             return;
         }
-        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"kiln-agent\"");
-        boolean present = ctx.request().getHeader(HttpHeaders.AUTHORIZATION) != null;
-        error(ctx, 401, "unauthorized", present
-                ? "bearer token rejected; use the token in the fleet's token file"
-                : "missing 'Authorization: Bearer <token>' header; every /v1 endpoint needs the agent's token");
+        if (role != null) {
+            error(ctx, 403, "forbidden", ctx.request().method() + " " + ctx.normalizedPath() + " needs the "
+                    + needed.id() + " token; this is the " + role.id() + " token, which may read the node and run "
+                    + "checks but not start or cancel jobs (see docs/security.md)");
+        } else {
+            ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"kiln-agent\"");
+            error(ctx, 401, "unauthorized", header != null
+                    ? "bearer token rejected; use the token in the fleet's token file"
+                    : "missing 'Authorization: Bearer <token>' header; every /v1 endpoint needs the agent's token");
+        }
+        if (needed == Role.OPERATOR) {
+            audit.log(ctx, role, TokenAuth.fingerprint(header));
+        }
+    }
+
+    /** Per client address; a client over its limit gets 429 with the seconds to wait in {@code Retry-After}. */
+    private void rateLimit(RoutingContext ctx) {
+        io.vertx.core.net.SocketAddress remote = ctx.request().remoteAddress();
+        long waitNanos = limiter.acquire(remote == null ? "unknown" : remote.hostAddress(), System.nanoTime());
+        if (waitNanos == 0) {
+            ctx.next();
+            return;
+        }
+        long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+        ctx.response().putHeader("Retry-After", Long.toString(seconds));
+        error(ctx, 429, "rate_limited", "too many requests from " + (remote == null ? "this client" : remote.hostAddress())
+                + "; this agent accepts " + limiter.limit() + "; retry after " + seconds + " s");
     }
 
     private void inventory(RoutingContext ctx) {
@@ -128,6 +177,11 @@ public final class AgentRoutes {
                 error(ctx, 400, "bad_request", "request body is not a valid check request: " + e.getOriginalMessage()
                         + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
                         + e.getLocation().getColumnNr() + ")"));
+                return;
+            }
+            if (request == null) {
+                error(ctx, 400, "bad_request", "request body is JSON null; send a check request object, e.g. {} or "
+                        + "{\"only\":[\"gpu.count\"]}");
                 return;
             }
         }

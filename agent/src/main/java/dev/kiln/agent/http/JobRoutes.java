@@ -71,7 +71,7 @@ final class JobRoutes {
             AgentRoutes.error(ctx, 400, "bad_request", "request body is null; send a burn-in request");
             return;
         }
-        reply(ctx, 202, () -> agent.jobs().start(request));
+        reply(ctx, 202, () -> audited(ctx, agent.jobs().start(request)));
     }
 
     private void list(RoutingContext ctx) {
@@ -92,7 +92,7 @@ final class JobRoutes {
     private void cancel(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         if (noQuery(ctx)) {
-            reply(ctx, 200, () -> agent.jobs().cancel(id));
+            reply(ctx, 200, () -> audited(ctx, agent.jobs().cancel(id)));
         }
     }
 
@@ -190,6 +190,12 @@ final class JobRoutes {
             return;
         }
         resp.write("id: " + e.seq() + "\nevent: " + e.type() + "\ndata: " + e.json() + "\n\n");
+    }
+
+    /** Leaves the job for the audit line ({@link Audit#JOB}). */
+    private static Object audited(RoutingContext ctx, dev.kiln.protocol.burnin.JobStatus job) {
+        ctx.put(Audit.JOB, job);
+        return job;
     }
 
     private void reply(RoutingContext ctx, int status, Callable<Object> call) {

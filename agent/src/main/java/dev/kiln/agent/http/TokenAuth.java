@@ -11,13 +11,56 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 
-/** Bearer-token check for every {@code /v1} endpoint. The token lives in a file only its owner can read. */
+/**
+ * Bearer-token check for every {@code /v1} endpoint. The token lives in a file only its owner can read.
+ * The token given at creation is the {@link Role#OPERATOR} token; {@link #withReadOnlyToken} adds a
+ * {@link Role#READ_ONLY} one. Only SHA-256 digests of the tokens are kept, and a presented token is
+ * compared digest to digest with {@link MessageDigest#isEqual}, so neither its content nor its length
+ * shows in the time an answer takes.
+ */
 public final class TokenAuth {
     private static final int MIN_LENGTH = 16;
+    /** SHA-256 of the operator token. */
     private final byte[] token;
+    private final boolean metricsWithoutToken;
+    /** SHA-256 of the read-only token, or null when there is none. */
+    private final byte[] readOnlyToken;
 
     private TokenAuth(String token) {
-        this.token = token.getBytes(StandardCharsets.UTF_8);
+        this(sha256(token), false, null);
+    }
+
+    private TokenAuth(byte[] token, boolean metricsWithoutToken, byte[] readOnlyToken) {
+        this.token = token;
+        this.metricsWithoutToken = metricsWithoutToken;
+        this.readOnlyToken = readOnlyToken;
+    }
+
+    /** This token, with {@code GET /metrics} open to anyone who can reach the port (off by default). */
+    public TokenAuth withMetricsWithoutToken(boolean open) {
+        return new TokenAuth(token, open, readOnlyToken);
+    }
+
+    /**
+     * This operator token plus a read-only token: {@code readOnly}'s own token (as made by {@link #of} or
+     * {@link #fromFile}) may read (inventory, events, jobs, checks, metrics) but not start or cancel jobs.
+     */
+    public TokenAuth withReadOnlyToken(TokenAuth readOnly) {
+        if (MessageDigest.isEqual(readOnly.token, token)) {
+            throw new IllegalArgumentException("the read-only token is the operator token; give the read-only role "
+                    + "its own token (a second file), or leave it out");
+        }
+        return new TokenAuth(token, metricsWithoutToken, readOnly.token);
+    }
+
+    /** Whether a read-only token is configured. */
+    public boolean hasReadOnlyToken() {
+        return readOnlyToken != null;
+    }
+
+    /** Whether {@code GET /metrics} is served without the bearer token. */
+    public boolean metricsWithoutToken() {
+        return metricsWithoutToken;
     }
 
     public static TokenAuth of(String token) {
@@ -87,12 +130,52 @@ public final class TokenAuth {
         return token;
     }
 
-    /** Constant-time check of an {@code Authorization} header value. */
+    /** Constant-time check of an {@code Authorization} header value: true for a token of either role. */
     public boolean accepts(String authorizationHeader) {
-        if (authorizationHeader == null || !authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
+        return roleOf(authorizationHeader) != null;
+    }
+
+    /**
+     * The role of the bearer token in an {@code Authorization} header value, or null when there is no
+     * bearer token or it is neither role's. Both digests are always compared.
+     */
+    public Role roleOf(String authorizationHeader) {
+        String presented = bearer(authorizationHeader);
+        if (presented == null) {
+            return null;
         }
-        byte[] presented = authorizationHeader.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(presented, token);
+        byte[] digest = sha256(presented);
+        boolean operator = MessageDigest.isEqual(digest, token);
+        boolean reader = readOnlyToken != null & MessageDigest.isEqual(digest, readOnlyToken == null ? token : readOnlyToken);
+        return operator ? Role.OPERATOR : reader ? Role.READ_ONLY : null;
+    }
+
+    /**
+     * The first 8 hex digits of the SHA-256 of the bearer token in an {@code Authorization} header value
+     * (names a token in logs without revealing it), or null when there is none.
+     */
+    public static String fingerprint(String authorizationHeader) {
+        String presented = bearer(authorizationHeader);
+        if (presented == null) {
+            return null;
+        }
+        return java.util.HexFormat.of().formatHex(sha256(presented), 0, 4);
+    }
+
+    /** The token of a {@code Bearer} header value, or null. */
+    private static String bearer(String authorizationHeader) {
+        if (authorizationHeader == null || !authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        String t = authorizationHeader.substring(7).trim();
+        return t.isEmpty() ? null : t;
+    }
+
+    private static byte[] sha256(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this Java has no SHA-256", e);
+        }
     }
 }

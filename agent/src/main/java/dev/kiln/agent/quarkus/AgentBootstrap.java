@@ -61,10 +61,26 @@ public class AgentBootstrap {
     @ConfigProperty(name = "kiln.agent.nccl-launcher")
     Optional<String> ncclLauncher;
 
+    /** Serve GET /metrics without the bearer token (for a Prometheus that cannot send one); off by default. */
+    @ConfigProperty(name = "kiln.agent.metrics-without-token", defaultValue = "false")
+    boolean metricsWithoutToken;
+
+    /** A read-only bearer token (reads and checks, no jobs); see docs/security.md. */
+    @ConfigProperty(name = "kiln.agent.read-token-file")
+    Optional<Path> readTokenFile;
+
+    /** Requests per second per client address (0: no limit) and the burst allowed above it. */
+    @ConfigProperty(name = "kiln.agent.rate-limit", defaultValue = "50")
+    double rateLimit;
+
+    @ConfigProperty(name = "kiln.agent.rate-burst", defaultValue = "100")
+    int rateBurst;
+
     private NodeAgent agent;
 
     void mount(@Observes Router router) {
-        TokenAuth auth = generateToken ? TokenAuth.fromFileOrGenerate(tokenFile) : TokenAuth.fromFile(tokenFile);
+        TokenAuth auth = (generateToken ? TokenAuth.fromFileOrGenerate(tokenFile) : TokenAuth.fromFile(tokenFile))
+                .withMetricsWithoutToken(metricsWithoutToken);
         FaultPlan plan = faults.map(FaultFile::load).orElse(FaultPlan.NONE);
         if (simulate.isPresent()) {
             agent = NodeAgent.simulated(name.orElse("sim-node"), ServerPresets.get(simulate.get()), plan, 1, false,
@@ -89,7 +105,11 @@ public class AgentBootstrap {
                 + "; GPU events " + (agent.eventsWatched() ? "watched" : "not watched")
                 + agent.events().file().map(f -> ", kept in " + f).orElse(", kept in memory")
                 + (agent.eventsReason() == null ? "" : " (" + agent.eventsReason() + ")"));
-        AgentRoutes.mount(router, agent, auth);
+        if (readTokenFile.isPresent()) {
+            auth = auth.withReadOnlyToken(generateToken ? TokenAuth.fromFileOrGenerate(readTokenFile.get())
+                    : TokenAuth.fromFile(readTokenFile.get()));
+        }
+        AgentRoutes.mount(router, agent, auth, new dev.kiln.agent.http.RateLimit(rateLimit, rateBurst));
     }
 
     /** For tests of the wiring. */

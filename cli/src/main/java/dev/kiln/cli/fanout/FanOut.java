@@ -53,6 +53,19 @@ import java.util.function.Function;
  * its connection is closed by the idle timeout moments later.
  */
 public final class FanOut implements AutoCloseable {
+    /**
+     * Every failure becomes that node's {@link NodeError}; Vert.x would also log a TLS alert that arrives on a
+     * connection after its handshake (a missing client certificate under TLS 1.3) at SEVERE, once per node.
+     * Held here so the level stays set.
+     */
+    private static final java.util.logging.Logger CONNECTION_LOG = quiet("io.vertx.core.net.impl.ConnectionBase");
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
+        l.setLevel(java.util.logging.Level.OFF);
+        return l;
+    }
+
     /** Largest answer accepted from one node; an inventory document is tens of KiB. */
     public static final int DEFAULT_MAX_BODY_BYTES = 16 << 20;
 
@@ -60,12 +73,53 @@ public final class FanOut implements AutoCloseable {
     private final WebClient client;
     private final List<Context> loops;
     private final CappedBody bodyCodec;
+    /** One HTTPS client per distinct TLS setting of the fleet file (usually one); created before a run starts. */
+    private final java.util.Map<dev.kiln.cli.fleet.AgentTls, WebClient> tlsClients =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private FanOut(Vertx vertx, WebClient client, List<Context> loops, int maxBodyBytes) {
         this.vertx = vertx;
         this.client = client;
         this.loops = loops;
         this.bodyCodec = new CappedBody(maxBodyBytes);
+    }
+
+    private static WebClientOptions clientOptions() {
+        return new WebClientOptions()
+                .setUserAgent("kiln/" + ProtocolVersion.KILN_VERSION)
+                // One request per node per run: keeping 10,000 idle connections open would only hold file descriptors.
+                .setKeepAlive(false)
+                .setFollowRedirects(false)
+                .setDecompressionSupported(false)
+                .setTcpNoDelay(true);
+    }
+
+    /**
+     * The client for {@code node}: the plain one, or the HTTPS one for its {@link dev.kiln.cli.fleet.AgentTls}:
+     * the agent's certificate verified against its CA file (else the JDK's trust store) and its host name
+     * against the certificate's names, unless {@code --insecure}; a client certificate when one is set.
+     */
+    private WebClient clientFor(FleetNode node) {
+        dev.kiln.cli.fleet.AgentTls tls = node.tls();
+        if (tls == null) {
+            return client;
+        }
+        return tlsClients.computeIfAbsent(tls, t -> {
+            WebClientOptions o = clientOptions().setSsl(true);
+            if (t.insecure()) {
+                o.setTrustAll(true).setVerifyHost(false);
+            } else {
+                o.setVerifyHost(true);
+                if (t.caFile() != null) {
+                    o.setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(t.caFile().toString()));
+                }
+            }
+            if (t.clientCert() != null) {
+                o.setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(t.clientCert().toString())
+                        .setKeyPath(t.clientKey().toString()));
+            }
+            return WebClient.create(vertx, o);
+        });
     }
 
     /** Starts the event loops and the one client of this run. */
@@ -82,13 +136,7 @@ public final class FanOut implements AutoCloseable {
                 .setInternalBlockingPoolSize(2)
                 .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
                         .setClassPathResolvingEnabled(false)));
-        WebClient client = WebClient.create(vertx, new WebClientOptions()
-                .setUserAgent("kiln/" + ProtocolVersion.KILN_VERSION)
-                // One request per node per run: keeping 10,000 idle connections open would only hold file descriptors.
-                .setKeepAlive(false)
-                .setFollowRedirects(false)
-                .setDecompressionSupported(false)
-                .setTcpNoDelay(true));
+        WebClient client = WebClient.create(vertx, clientOptions());
         // One context per event loop: the first requests are spread over them, and each finished request
         // starts the next on its own loop, so the work stays spread without any locking.
         List<Context> contexts = new CopyOnWriteArrayList<>();
@@ -173,6 +221,11 @@ public final class FanOut implements AutoCloseable {
             throw new IllegalArgumentException("maxInFlight must be at least 1, got " + maxInFlight);
         }
         Run<T> run = new Run<>(nodes, request, decoder, Math.max(1, timeout.toMillis()));
+        for (FleetNode n : nodes) {
+            if (n.tls() != null) {
+                clientFor(n); // made here, not on an event loop
+            }
+        }
         int first = Math.min(maxInFlight, nodes.size());
         for (int i = 0; i < first; i++) {
             loops.get(i % loops.size()).runOnContext(v -> run.launchNext());
@@ -268,7 +321,7 @@ public final class FanOut implements AutoCloseable {
             try {
                 timerId = vertx.setTimer(run.timeoutMs, id -> finish(0, null, new NodeError(NodeError.Kind.TIMEOUT,
                         "no answer within " + millis(run.timeoutMs) + " (node down or overloaded? raise --timeout)")));
-                HttpRequest<Buffer> req = client.request(run.request.method(), node.port(), node.host(),
+                HttpRequest<Buffer> req = clientFor(node).request(run.request.method(), node.port(), node.host(),
                                 run.request.pathFor(node))
                         .putHeader(HttpHeaders.AUTHORIZATION.toString(), "Bearer " + node.token())
                         .putHeader(HttpHeaders.ACCEPT.toString(), "application/json")
@@ -326,6 +379,10 @@ public final class FanOut implements AutoCloseable {
         }
 
         private NodeError failure(Throwable t) {
+            NodeError tls = tlsFailure(t);
+            if (tls != null) {
+                return tls;
+            }
             for (Throwable c = t; c != null; c = c.getCause()) {
                 if (c instanceof CappedBody.TooLarge) {
                     return new NodeError(NodeError.Kind.BAD_RESPONSE, c.getMessage());
@@ -356,9 +413,69 @@ public final class FanOut implements AutoCloseable {
             }
             String msg = t.getMessage();
             if (msg != null && msg.toLowerCase(java.util.Locale.ROOT).contains("connection was closed")) {
-                return new NodeError(NodeError.Kind.NETWORK, "the agent closed the connection before answering");
+                return new NodeError(NodeError.Kind.NETWORK, "the agent closed the connection before answering"
+                        + (node.tls() == null ? " (if it serves HTTPS, write its address as https://...)"
+                        : node.tls().clientCert() == null ? " (if it requires client certificates, set clientCert and "
+                        + "clientKey in the fleet file)" : ""));
             }
             return new NodeError(NodeError.Kind.NETWORK, t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg));
+        }
+
+        /** A TLS handshake failure named by what the operator can fix, or null when {@code t} is not one. */
+        private NodeError tlsFailure(Throwable t) {
+            StringBuilder all = new StringBuilder();
+            boolean ssl = false;
+            Throwable expired = null;
+            String root = null;
+            for (Throwable c = t; c != null && c != c.getCause(); c = c.getCause()) {
+                ssl |= c instanceof javax.net.ssl.SSLException || c.getClass().getName().contains("NotSslRecord");
+                if (c instanceof java.security.cert.CertificateExpiredException
+                        || c instanceof java.security.cert.CertificateNotYetValidException) {
+                    expired = c;
+                }
+                if (c.getMessage() != null) {
+                    all.append(' ').append(c.getMessage());
+                    root = c.getMessage();
+                }
+            }
+            if (!ssl) {
+                return null;
+            }
+            // The innermost message is the specific one ("No subject alternative names matching ...").
+            String m = root == null ? "no detail" : root.replaceFirst("^\\([a-z_]+\\) ", "");
+            String lower = all.toString().toLowerCase(java.util.Locale.ROOT);
+            String where = "TLS to " + node.hostPort() + ": ";
+            dev.kiln.cli.fleet.AgentTls tls = node.tls();
+            String trust = tls == null ? "" : tls.trustDescription();
+            if (expired != null) {
+                return new NodeError(NodeError.Kind.NETWORK, where + "the agent's certificate is not valid now ("
+                        + expired.getMessage() + "); renew it with 'kiln pki issue " + node.name() + " --force'");
+            }
+            if (lower.contains("pkix path") || lower.contains("unable to find valid certification path")
+                    || lower.contains("signature check failed") || lower.contains("path does not chain")) {
+                return new NodeError(NodeError.Kind.NETWORK, where + "certificate not trusted: the agent's certificate "
+                        + "is not signed by " + trust + "; issue it with 'kiln pki issue " + node.name() + "' or point "
+                        + "caFile at the CA that signed it ('--insecure' skips the check, for a first try only)");
+            }
+            if (lower.contains("no subject alternative") || lower.contains("no name matching")) {
+                return new NodeError(NodeError.Kind.NETWORK, where + "the agent's certificate does not name '"
+                        + node.host() + "' (" + firstLine(m) + "); reissue it with 'kiln pki issue " + node.name()
+                        + (node.host().matches("[0-9.]+|.*:.*") ? " --ip " : " --dns ") + node.host()
+                        + "' or address the node by a name the certificate has");
+            }
+            if (lower.contains("certificate_required") || lower.contains("bad_certificate")
+                    || lower.contains("unknown_ca") || lower.contains("certificate_unknown")) {
+                return new NodeError(NodeError.Kind.NETWORK, where + "the agent refused kiln's client certificate"
+                        + (tls == null || tls.clientCert() == null ? " (none is set: add clientCert and clientKey to the "
+                        + "fleet file)" : " (" + tls.clientCert() + " is not signed by the CA the agent's "
+                        + "--tls-client-ca names)") + ": " + firstLine(m));
+            }
+            if (lower.contains("not an ssl/tls record") || lower.contains("unrecognized ssl message")
+                    || lower.contains("plaintext connection")) {
+                return new NodeError(NodeError.Kind.NETWORK, where + "the agent does not speak TLS (plain HTTP?); "
+                        + "write its address as http:// or set 'tls: false' for it");
+            }
+            return new NodeError(NodeError.Kind.NETWORK, where + "handshake failed: " + firstLine(m));
         }
 
         private NodeError httpError(int status, byte[] body) {
@@ -369,6 +486,10 @@ public final class FanOut implements AutoCloseable {
                         + e.message();
             } catch (java.io.IOException | RuntimeException e) {
                 detail = body.length == 0 ? "" : " (body is not Kiln JSON: " + snippet(body) + ")";
+            }
+            if (status == 403) {
+                return new NodeError(NodeError.Kind.UNAUTHORIZED, "token not allowed (HTTP 403)" + detail
+                        + "; this needs the operator token: point the node's tokenFile at it");
             }
             if (status == 401 || status == 403) {
                 return new NodeError(NodeError.Kind.UNAUTHORIZED, "token rejected (HTTP " + status + ")" + detail
@@ -422,6 +543,7 @@ public final class FanOut implements AutoCloseable {
     public void close() {
         try {
             client.close();
+            tlsClients.values().forEach(WebClient::close);
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             // The process is about to exit; nothing useful to do.

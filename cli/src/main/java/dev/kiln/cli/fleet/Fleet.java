@@ -20,6 +20,17 @@ public record Fleet(Path source, List<String> racks, List<FleetNode> nodes, Opti
         Objects.requireNonNull(power, "power");
     }
 
+    /** The same fleet with TLS verification off for every node that speaks TLS ({@code --insecure}). */
+    public Fleet insecure() {
+        return new Fleet(source, racks, nodes.stream().map(n -> n.tls() == null ? n
+                : n.withTls(n.tls().insecureCopy())).toList(), timeout, power);
+    }
+
+    /** Whether any node is spoken to over TLS. */
+    public boolean usesTls() {
+        return nodes.stream().anyMatch(n -> n.tls() != null);
+    }
+
     /** A fleet without rows, halls or power budgets. */
     public Fleet(Path source, List<String> racks, List<FleetNode> nodes, Optional<Duration> timeout) {
         this(source, racks, nodes, timeout, FleetPower.NONE);

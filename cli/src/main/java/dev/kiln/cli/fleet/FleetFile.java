@@ -39,6 +39,10 @@ import java.util.function.BiConsumer;
  *   port: 9478              # used when an address has no port (default 9478)
  *   timeoutMs: 5000         # per-request timeout (default: kiln's --timeout default)
  *   spec: hgx-h100          # golden spec: a built-in name or a spec file (relative to this file)
+ *   tls: true               # HTTPS to every node (default false; an https:// or http:// address decides for its node)
+ *   caFile: pki/ca.pem      # CA the agents' certificates must chain to (default: ca.pem of 'kiln pki', if any)
+ *   clientCert: me.pem      # mutual TLS: client certificate and key sent to agents that require one
+ *   clientKey: me-key.pem
  * halls:                          # optional: power budgets above the rack
  *   - name: hall-a
  *     powerKw: 1500                 # the feeding circuit's rating in kW; Kiln plans to 80% of it
@@ -54,9 +58,10 @@ import java.util.function.BiConsumer;
  *     powerKw: 40                    # optional: the rack circuit's rating in kW
  *     nodes:
  *       - name: node-001
- *         address: 10.0.0.1          # host, host:port, or [ipv6]:port
+ *         address: 10.0.0.1          # host, host:port, [ipv6]:port, optionally after https:// or http://
  *         tokenFile: other-token     # optional per-node override
  *         spec: hgx-h200             # optional per-node override
+ *         tls: true                  # optional per-node override, as are caFile, clientCert and clientKey
  * </pre>
  * Unknown fields, duplicate names, bad ports, unusable token files and unusable specs are errors that
  * name the file, the line and the field, and say how to fix them; a spec file with an error is reported
@@ -76,12 +81,22 @@ public final class FleetFile {
     private final Path baseDir;
     private final Map<Path, String> tokens = new HashMap<>();
     private final Map<String, SpecRef> specs = new HashMap<>();
+    /** Where 'kiln pki' keeps the fleet CA: its ca.pem is the default caFile. */
+    private final Path pkiDir;
+    private final Map<Path, List<java.security.cert.X509Certificate>> certFiles = new HashMap<>();
+    private final Map<Path, java.security.PrivateKey> keyFiles = new HashMap<>();
+    private final Map<AgentTls, AgentTls> tlsProfiles = new HashMap<>();
 
     private FleetFile(Path path) {
+        this(path, dev.kiln.cli.pki.PkiCommand.defaultDir());
+    }
+
+    private FleetFile(Path path, Path pkiDir) {
         this.path = path;
         this.source = path.toString();
         Path parent = path.toAbsolutePath().getParent();
         this.baseDir = parent == null ? Path.of("").toAbsolutePath() : parent;
+        this.pkiDir = pkiDir;
     }
 
     /** Reads and validates {@code path}; every problem is a {@link FleetFileException}. */
@@ -102,6 +117,11 @@ public final class FleetFile {
     /** Parses fleet-file text; {@code path} names it in errors and anchors relative token paths. */
     public static Fleet parse(Path path, Reader reader) {
         return new FleetFile(path).parse(reader);
+    }
+
+    /** As {@link #parse(Path, Reader)}, with {@code pkiDir} instead of kiln's default PKI directory (its ca.pem is the default caFile). */
+    public static Fleet parse(Path path, Reader reader, Path pkiDir) {
+        return new FleetFile(path, pkiDir).parse(reader);
     }
 
     private Fleet parse(Reader reader) {
@@ -129,9 +149,12 @@ public final class FleetFile {
         int defaultPort = DEFAULT_AGENT_PORT;
         Optional<Duration> timeout = Optional.empty();
         SpecRef defaultSpec = null;
+        TlsFields defaultTls = TlsFields.NONE;
         Node defaultsNode = top.get("defaults");
         if (defaultsNode != null && !isNull(defaultsNode)) {
-            Map<String, Node> d = mapping(defaultsNode, "'defaults'", Set.of("tokenFile", "port", "timeoutMs", "spec"));
+            Map<String, Node> d = mapping(defaultsNode, "'defaults'", Set.of("tokenFile", "port", "timeoutMs", "spec",
+                    "tls", "caFile", "clientCert", "clientKey"));
+            defaultTls = tlsFields(d, "defaults: ");
             if (d.containsKey("tokenFile")) {
                 defaultToken = Optional.of(tokenRef(d.get("tokenFile"), "defaults: "));
             }
@@ -205,7 +228,7 @@ public final class FleetFile {
             }
             for (Node nodeNode : nodeSeq.getValue()) {
                 Map<String, Node> n = mapping(nodeNode, "a node of rack '" + rack + "'",
-                        Set.of("name", "address", "tokenFile", "spec"));
+                        Set.of("name", "address", "tokenFile", "spec", "tls", "caFile", "clientCert", "clientKey"));
                 String name = requiredString(n, nodeNode, rctx + "a node's ", "name");
                 Integer first = nodeLines.putIfAbsent(name, line(nodeNode));
                 if (first != null) {
@@ -225,12 +248,18 @@ public final class FleetFile {
                             + "node) to a file holding the agents' bearer token");
                 }
                 SpecRef spec = n.containsKey("spec") ? spec(n.get("spec"), nctx) : rackSpec;
-                nodes.add(new FleetNode(name, rack, address, hp.host, hp.port, token.token, line(nodeNode), spec));
+                AgentTls tls = agentTls(hp, tlsFields(n, nctx), defaultTls, nodeNode, nctx);
+                nodes.add(new FleetNode(name, rack, address, hp.host, hp.port, token.token, line(nodeNode), spec, tls));
             }
         }
         if (nodes.isEmpty()) {
             throw error(line(racksNode), "the fleet file lists no nodes; add '- name: ..., address: ...' entries "
                     + "under a rack's 'nodes'");
+        }
+        if (defaultTls.firstFileField() != null && nodes.stream().noneMatch(x -> x.tls() != null)) {
+            Node f = defaultTls.firstFileField();
+            throw error(line(f), "defaults: TLS files are set but no node speaks TLS, so they would be ignored and "
+                    + "tokens sent in clear; add 'tls: true' under 'defaults' or write https:// addresses");
         }
         List<PowerBudget> budgets = new ArrayList<>(hallBudgets);
         budgets.addAll(rowBudgets);
@@ -331,13 +360,28 @@ public final class FleetFile {
 
     // --- addresses --------------------------------------------------------------------------
 
-    private record HostPort(String host, int port) {
+    /** {@code scheme}: "http", "https", or null when the address has none. */
+    private record HostPort(String host, int port, String scheme) {
     }
 
-    private HostPort hostPort(Node node, String ctx, String address, int defaultPort) {
+    private HostPort hostPort(Node node, String ctx, String written, int defaultPort) {
         String field = ctx + "field 'address'";
+        String scheme = null;
+        String address = written;
+        int sep = written.indexOf("://");
+        if (sep >= 0) {
+            scheme = written.substring(0, sep).toLowerCase(java.util.Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                throw error(line(node), field + ": '" + written + "': only https:// and http:// may precede the host");
+            }
+            address = written.substring(sep + 3);
+            if (address.endsWith("/")) {
+                address = address.substring(0, address.length() - 1);
+            }
+        }
         if (address.contains("://") || address.contains("/")) {
-            throw error(line(node), field + ": '" + address + "' is a URL; write host, host:port or [ipv6]:port");
+            throw error(line(node), field + ": '" + written + "' is a URL with a path; write host, host:port or "
+                    + "[ipv6]:port, optionally after https://");
         }
         if (address.chars().anyMatch(Character::isWhitespace)) {
             throw error(line(node), field + ": '" + address + "' contains whitespace");
@@ -373,7 +417,7 @@ public final class FleetFile {
             throw error(line(node), field + ": '" + address + "' has no host");
         }
         int p = port == null ? defaultPort : port(node, field, port);
-        return new HostPort(host, p);
+        return new HostPort(host, p, scheme);
     }
 
     private int port(Node node, String field, String value) {
@@ -386,6 +430,129 @@ public final class FleetFile {
             throw error(line(node), field + ": port " + p + " is out of range; ports are 1..65535");
         }
         return p;
+    }
+
+    // --- TLS ----------------------------------------------------------------------------------
+
+    /** The TLS fields of 'defaults' or of a node, as written (files resolved and checked). */
+    private record TlsFields(Boolean tls, Node tlsNode, Path caFile, Node caNode, Path clientCert, Node certNode,
+                             Path clientKey, Node keyNode) {
+        static final TlsFields NONE = new TlsFields(null, null, null, null, null, null, null, null);
+
+        Node firstFileField() {
+            return caNode != null ? caNode : certNode != null ? certNode : keyNode;
+        }
+    }
+
+    private TlsFields tlsFields(Map<String, Node> m, String ctx) {
+        Boolean tls = null;
+        Node tlsNode = m.get("tls");
+        if (tlsNode != null && !isNull(tlsNode)) {
+            String v = scalar(tlsNode, ctx, "tls").trim();
+            if (!v.equals("true") && !v.equals("false")) {
+                throw error(line(tlsNode), ctx + "field 'tls' must be true or false, got '" + v + "'");
+            }
+            tls = Boolean.valueOf(v);
+        }
+        Node ca = m.get("caFile");
+        Node cert = m.get("clientCert");
+        Node key = m.get("clientKey");
+        Path caFile = ca == null ? null : tlsFile(ca, ctx, "caFile");
+        Path certFile = cert == null ? null : tlsFile(cert, ctx, "clientCert");
+        Path keyFile = key == null ? null : tlsFile(key, ctx, "clientKey");
+        return new TlsFields(tls, tlsNode, caFile, ca, certFile, cert, keyFile, key);
+    }
+
+    /**
+     * A node's TLS: on for an https:// address or 'tls: true' (the node's, else the defaults'), off for http://
+     * or 'tls: false'; files from the node, else the defaults; caFile defaults to ca.pem in kiln's PKI directory.
+     */
+    private AgentTls agentTls(HostPort hp, TlsFields own, TlsFields defaults, Node nodeNode, String nctx) {
+        boolean on;
+        if (hp.scheme() != null) {
+            on = hp.scheme().equals("https");
+            if (own.tls() != null && own.tls() != on) {
+                throw error(line(own.tlsNode()), nctx + "field 'tls: " + own.tls() + "' contradicts its address's "
+                        + hp.scheme() + "://; keep one of them");
+            }
+        } else if (own.tls() != null) {
+            on = own.tls();
+        } else {
+            on = defaults.tls() != null && defaults.tls();
+        }
+        if (!on) {
+            if (own.firstFileField() != null) {
+                throw error(line(own.firstFileField()), nctx + "TLS files are set but the node speaks plain HTTP; "
+                        + "write its address as https://... or add 'tls: true'");
+            }
+            return null;
+        }
+        Path ca = own.caFile() != null ? own.caFile() : defaults.caFile() != null ? defaults.caFile() : defaultCaFile();
+        Path cert = own.clientCert() != null ? own.clientCert() : defaults.clientCert();
+        Path key = own.clientKey() != null ? own.clientKey() : defaults.clientKey();
+        if ((cert == null) != (key == null)) {
+            throw error(line(nodeNode), nctx + "mutual TLS needs both 'clientCert' and 'clientKey' (set under "
+                    + "'defaults' or on the node); only " + (cert == null ? "clientKey" : "clientCert") + " is set");
+        }
+        if (cert != null) {
+            Node at = own.certNode() != null ? own.certNode() : own.keyNode() != null ? own.keyNode()
+                    : defaults.certNode() != null ? defaults.certNode() : nodeNode;
+            matchingKey(cert, key, at, nctx);
+        }
+        AgentTls tls = new AgentTls(ca, cert, key, false);
+        return tlsProfiles.computeIfAbsent(tls, t -> t);
+    }
+
+    /** ca.pem in kiln's PKI directory when it exists (read once), else null: the JDK's trust store. */
+    private Path defaultCaFile() {
+        if (pkiDir == null) {
+            return null;
+        }
+        Path ca = pkiDir.resolve("ca.pem").toAbsolutePath().normalize();
+        if (!Files.isRegularFile(ca)) {
+            return null;
+        }
+        if (!certFiles.containsKey(ca)) {
+            try {
+                certFiles.put(ca, dev.kiln.agent.tls.Pem.readCertificates(ca, "fleet CA file"));
+            } catch (IllegalArgumentException e) {
+                throw new FleetFileException(source + ": no caFile is set, so kiln uses the fleet CA of 'kiln pki', "
+                        + "but " + e.getMessage() + "; set 'caFile' under 'defaults'");
+            }
+        }
+        return ca;
+    }
+
+    /** A TLS file field: resolved against the fleet file's directory, read and checked once. */
+    private Path tlsFile(Node node, String ctx, String field) {
+        String value = scalar(node, ctx, field).trim();
+        if (value.isEmpty() || isNull(node)) {
+            throw error(line(node), ctx + "field '" + field + "' is empty");
+        }
+        Path file = Path.of(value);
+        Path resolved = (file.isAbsolute() ? file : baseDir.resolve(file)).normalize();
+        try {
+            if (field.equals("clientKey")) {
+                if (!keyFiles.containsKey(resolved)) {
+                    keyFiles.put(resolved, dev.kiln.agent.tls.Pem.readPrivateKey(resolved, "key file"));
+                }
+            } else if (!certFiles.containsKey(resolved)) {
+                certFiles.put(resolved, dev.kiln.agent.tls.Pem.readCertificates(resolved, "certificate file"));
+            }
+        } catch (IllegalArgumentException e) {
+            throw error(line(node), ctx + "field '" + field + "': " + e.getMessage()
+                    + " (relative paths resolve against the fleet file's directory)");
+        }
+        return resolved;
+    }
+
+    private void matchingKey(Path cert, Path key, Node at, String ctx) {
+        List<java.security.cert.X509Certificate> chain = certFiles.get(cert);
+        java.security.PrivateKey k = keyFiles.get(key);
+        if (!dev.kiln.agent.tls.Certificates.keyMatches(k, chain.get(0).getPublicKey())) {
+            throw error(line(at), ctx + "clientKey " + key + " is not the key of clientCert " + cert + " ("
+                    + chain.get(0).getSubjectX500Principal().getName() + ")");
+        }
     }
 
     // --- token files ------------------------------------------------------------------------

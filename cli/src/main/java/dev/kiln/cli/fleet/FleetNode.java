@@ -10,13 +10,30 @@ import java.util.Objects;
  * @param token   the bearer token (one shared String per token file, so 10,000 nodes cost one copy)
  * @param line    the line of the node's entry in the fleet file
  * @param spec    the golden spec the fleet file gives the node (its own, its rack's or the default), or null
+ * @param tls     how to speak HTTPS to the node, or null for plain HTTP
  */
 public record FleetNode(String name, String rack, String address, String host, int port, String token, int line,
-                        SpecRef spec) {
+                        SpecRef spec, AgentTls tls) {
     public FleetNode {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(token, "token");
+    }
+
+    /** A node spoken to over plain HTTP. */
+    public FleetNode(String name, String rack, String address, String host, int port, String token, int line,
+                     SpecRef spec) {
+        this(name, rack, address, host, port, token, line, spec, null);
+    }
+
+    /** The same node, spoken to with {@code tls} (null: plain HTTP). */
+    public FleetNode withTls(AgentTls tls) {
+        return new FleetNode(name, rack, address, host, port, token, line, spec, tls);
+    }
+
+    /** {@code https} or {@code http}. */
+    public String scheme() {
+        return tls == null ? "http" : "https";
     }
 
     /** A node without a spec. */

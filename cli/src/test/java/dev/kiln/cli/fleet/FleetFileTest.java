@@ -206,7 +206,7 @@ class FleetFileTest {
                       - name: node-001
                         adress: 10.0.0.1
                 """)).contains("fleet.yaml:7: unknown field 'adress' in a node of rack 'rack-01'; expected one of "
-                + "[address, name, spec, tokenFile]");
+                + "[address, caFile, clientCert, clientKey, name, spec, tls, tokenFile]");
         assertThat(errorOf("""
                 defaults:
                   tokenFile: kiln-token
@@ -252,8 +252,10 @@ class FleetFileTest {
                 .contains("fleet.yaml:7: node 'node-001': field 'address': port 'http' is not a number");
         assertThat(errorOf(head + "        address: fd00::1\n"))
                 .contains("fleet.yaml:7:").contains("put it in brackets: [fd00::1]:9478");
-        assertThat(errorOf(head + "        address: http://10.0.0.1:9478\n"))
-                .contains("fleet.yaml:7:").contains("is a URL");
+        assertThat(errorOf(head + "        address: http://10.0.0.1:9478/v1\n"))
+                .contains("fleet.yaml:7:").contains("is a URL with a path");
+        assertThat(errorOf(head + "        address: ftp://10.0.0.1:9478\n"))
+                .contains("fleet.yaml:7:").contains("only https:// and http://");
         assertThat(errorOf(head + "        address: \"\"\n"))
                 .contains("fleet.yaml:7: node 'node-001': field 'address' is empty");
         assertThat(errorOf("""
