@@ -16,17 +16,12 @@ import dev.kiln.protocol.fabric.FabricResult;
 import dev.kiln.protocol.fabric.FabricSession;
 import dev.kiln.protocol.fabric.FabricTestIds;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.Router;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +35,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Fabric jobs end to end: HTTP, the job manager, a real worker child process, and sessions for node-to-node tests. */
 class FabricApiTest {
     private static final String TOKEN = "a-test-token-of-length-32-chars!";
-    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static Vertx vertx;
     private final List<NodeAgent> agents = new ArrayList<>();
 
@@ -75,21 +69,11 @@ class FabricApiTest {
             agent.configureFabric(null, List.of(tools.toString()), ncclLauncher);
         }
         agents.add(agent);
-        Router router = Router.router(vertx);
-        AgentRoutes.mount(router, agent, TokenAuth.of(TOKEN));
-        int port = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)).requestHandler(router)
-                .listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
-        return "http://127.0.0.1:" + port;
+        return ServedAgent.serve(vertx, agent, TOKEN);
     }
 
     static HttpResponse<String> send(String method, String url, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
-                .header("Authorization", "Bearer " + TOKEN)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
-        HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.body()).doesNotContain("at dev.kiln", "Caused by");
-        return r;
+        return ServedAgent.send(TOKEN, method, url, body);
     }
 
     static JobStatus run(String base, String body) throws Exception {

@@ -14,8 +14,6 @@ import dev.kiln.protocol.burnin.GpuTestResult;
 import dev.kiln.protocol.burnin.JobState;
 import dev.kiln.protocol.burnin.JobStatus;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.Router;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,21 +57,11 @@ class JobsApiTest {
         NodeAgent agent = NodeAgent.simulated("node-jobs", ServerPresets.HGX_H100, FaultPlan.of(faults), 1, true,
                 EventOptions.off());
         agents.add(agent);
-        Router router = Router.router(vertx);
-        AgentRoutes.mount(router, agent, TokenAuth.of(TOKEN));
-        int port = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)).requestHandler(router)
-                .listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
-        return "http://127.0.0.1:" + port;
+        return ServedAgent.serve(vertx, agent, TOKEN);
     }
 
     private static HttpResponse<String> send(String method, String url, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
-                .header("Authorization", "Bearer " + TOKEN)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
-        HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.body()).doesNotContain("at dev.kiln", "Caused by");
-        return r;
+        return ServedAgent.send(TOKEN, method, url, body);
     }
 
     private static JobStatus post(String base, String body) throws Exception {
