@@ -101,8 +101,7 @@ public final class FabricWorker implements AutoCloseable {
         // A simulated node runs the standard tools only from a tools directory it was given (recorded fakes in
         // tests): tools on this host's PATH would measure this host's real GPUs and HCAs, not the simulated node.
         ToolRunner tools = simulated && opts.toolsPath().isEmpty() ? null
-                : new ToolRunner(opts.toolsPath().stream().map(Path::of).toList(),
-                        simulated ? "" : System.getenv("PATH"), ToolRunner.DEFAULT_MAX_OUTPUT);
+                : ToolRunner.forNode(opts.toolsPath(), simulated);
         String noTools = "simulated node: nccl-tests and perftest are not simulated (give the agent a tools "
                 + "directory of recorded fakes to exercise them)";
         IbCounterSource ib = simulated

@@ -5,7 +5,6 @@ import dev.kiln.agent.fabric.net.ToolRunner;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +42,7 @@ public final class RdmaServers implements AutoCloseable {
             return new Started(null, "simulated node: perftest (ib_write_bw) is not simulated; give the agent a tools "
                     + "directory of recorded fakes to exercise it");
         }
-        ToolRunner runner = new ToolRunner(toolsPath.stream().map(Path::of).toList(),
-                simulated ? "" : System.getenv("PATH"), ToolRunner.DEFAULT_MAX_OUTPUT);
+        ToolRunner runner = ToolRunner.forNode(toolsPath, simulated);
         IbWriteBw perftest = new IbWriteBw(runner);
         Optional<String> missing = perftest.missing();
         if (missing.isPresent()) {

@@ -53,6 +53,15 @@ public final class ToolRunner {
                 DEFAULT_MAX_OUTPUT);
     }
 
+    /**
+     * The runner of a node's fabric jobs: {@code toolDirs} first, then the agent's PATH on a real node. A simulated
+     * node searches only its tools directories (recorded fakes): PATH's tools would measure this host, not the node.
+     */
+    public static ToolRunner forNode(List<String> toolDirs, boolean simulated) {
+        return new ToolRunner(toolDirs.stream().map(Path::of).toList(), simulated ? "" : System.getenv("PATH"),
+                DEFAULT_MAX_OUTPUT);
+    }
+
     /** Where an executable of this name is, if anywhere. A name with a slash is taken as a path. */
     public Optional<Path> find(String executable) {
         if (executable.contains("/")) {
