@@ -15,7 +15,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * which would be a double booking), holds briefly, unmarks, releases. Prints {@code GRANTS n} and exits 0,
  * or prints {@code DOUBLE node} and exits 3.
  *
- * <p>Arguments: url runId markersDir rounds node,node,...
+ * <p>Before the random rounds, one handshake makes the overlap contended for certain (random timing on a
+ * loaded machine may never interleave two processes' short holds): the {@code holder} takes all its
+ * nodes, creates {@code <markers>/HELD}, and keeps them until {@code <markers>/TRIED} appears; the
+ * {@code challenger} waits for HELD, asks for its nodes, prints {@code REFUSED n} (how many it was
+ * refused), releases what it got and creates TRIED.
+ *
+ * <p>Arguments: url runId markersDir rounds node,node,... holder|challenger
  */
 public final class LeaseWorker {
     private LeaseWorker() {
@@ -33,8 +39,19 @@ public final class LeaseWorker {
             db.createRun(new NewRun(runId, ResultsDb.whoAmI(), null, null));
             System.out.println("READY");
             System.out.flush();
-            while (!Files.exists(markers.resolve("GO"))) {
-                Thread.sleep(5);
+            awaitFile(markers.resolve("GO"));
+            if (args[5].equals("holder")) {
+                List<String> held = db.acquire(runId, nodes, Duration.ofSeconds(30)).held();
+                Files.createFile(markers.resolve("HELD"));
+                awaitFile(markers.resolve("TRIED"));
+                db.release(runId, held);
+            } else {
+                awaitFile(markers.resolve("HELD"));
+                LeaseGrant grant = db.acquire(runId, nodes, Duration.ofSeconds(30));
+                System.out.println("REFUSED " + grant.refused().size());
+                System.out.flush();
+                db.release(runId, grant.held());
+                Files.createFile(markers.resolve("TRIED"));
             }
             for (int r = 0; r < rounds; r++) {
                 List<String> held = db.acquire(runId, nodes, Duration.ofSeconds(30)).held();
@@ -61,5 +78,11 @@ public final class LeaseWorker {
         System.out.println("GRANTS " + grants);
         System.out.flush();
         System.exit(0);
+    }
+
+    private static void awaitFile(Path file) throws InterruptedException {
+        while (!Files.exists(file)) {
+            Thread.sleep(5);
+        }
     }
 }
