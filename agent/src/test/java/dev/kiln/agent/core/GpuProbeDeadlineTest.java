@@ -32,19 +32,20 @@ class GpuProbeDeadlineTest {
                     }
                 });
         GpuProbe probe = GpuProbe.of(new NvmlBinding(hanging, sim.symbols(), sim.description(), true))
-                .withDeadline(Duration.ofMillis(300));
+                .withDeadline(Duration.ofSeconds(2));
         try {
             long t0 = System.nanoTime();
             GpuProbe.GpuSummary first = probe.summary();
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
             assertThat(first.status().available()).isFalse();
             assertThat(first.status().reason()).contains("did not answer within");
             assertThat(first.errors()).extracting(e -> e.code()).containsExactly("NVML_TIMEOUT");
 
             long t1 = System.nanoTime();
             GpuProbe.GpuReading second = probe.read();
+            // Queued behind the hung call it would wait out the 2 s deadline; the margin absorbs a loaded machine.
             assertThat(Duration.ofNanos(System.nanoTime() - t1)).as("no second thread queues behind a hung call")
-                    .isLessThan(Duration.ofMillis(250));
+                    .isLessThan(Duration.ofMillis(1500));
             assertThat(second.status().reason()).contains("has not answered an earlier call");
             assertThat(second.gpus()).isEmpty();
         } finally {
@@ -52,7 +53,7 @@ class GpuProbeDeadlineTest {
         }
         // Once NVML answers again, so does the probe.
         GpuProbe.GpuSummary after = null;
-        for (int i = 0; i < 50 && (after == null || !after.status().available()); i++) {
+        for (int i = 0; i < 200 && (after == null || !after.status().available()); i++) {
             Thread.sleep(50);
             after = probe.summary();
         }

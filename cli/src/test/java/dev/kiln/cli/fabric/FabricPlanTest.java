@@ -140,12 +140,10 @@ class FabricPlanTest {
     }
 
     @Test
-    void aThousandNodesPlanQuicklyWithFewRounds() {
+    void aThousandNodesPlanWithFewRounds() {
         int[] racks = new int[32];
         java.util.Arrays.fill(racks, 32);
-        long t0 = System.nanoTime();
         FabricPlan plan = FabricPlan.plan(fleet(racks), 10_000);
-        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
         assertSound(plan);
         // Each node has 4 peers; the greedy colouring needs at most 2*4-1 rounds.
         assertThat(plan.rounds()).hasSizeLessThanOrEqualTo(7);

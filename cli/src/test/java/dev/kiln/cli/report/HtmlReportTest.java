@@ -135,12 +135,9 @@ class HtmlReportTest {
     @Test
     void aTwoHundredNodeFleetStaysReasonable() throws Exception {
         ReportModel model = SyntheticReport.fleet(200, 7);
-        long t0 = System.nanoTime();
         String html = HtmlReport.render(model);
-        long ms = (System.nanoTime() - t0) / 1_000_000;
 
         assertThat(html.length()).as("bytes").isLessThan(8_000_000);
-        assertThat(ms).as("render ms").isLessThan(20_000);
         Document doc = parse(html);
         assertThat(nodes(doc, "//details[@class='node']")).isEqualTo(200);
         assertThat(text(doc, "//section[@id='rma']/h2")).isEqualTo("GPUs to RMA (5)");
