@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.kiln.cli.fanout.FanOut;
 import dev.kiln.cli.fleet.Fleet;
 import dev.kiln.cli.fleet.FleetNode;
+import dev.kiln.cli.fleet.SpecRef;
 import dev.kiln.protocol.KilnJson;
 import dev.kiln.protocol.burnin.BurninRequest;
 import dev.kiln.protocol.burnin.BurninTestIds;
@@ -20,6 +21,8 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -102,8 +105,14 @@ final class BurninCommand implements Callable<Integer> {
         }
         Fleet fleet = fleetOptions.load();
         List<FleetNode> nodes = fleetOptions.select(fleet);
-        byte[] body = body(new BurninRequest(BurninRequest.TYPE, testIds, List.copyOf(new LinkedHashSet<>(gpus)),
-                durationSeconds, force, null));
+        BurninRequest request = new BurninRequest(BurninRequest.TYPE, testIds, List.copyOf(new LinkedHashSet<>(gpus)),
+                durationSeconds, force, null);
+        // Each node judged by its fleet-file spec (a spec file goes inline: the agent does not have it).
+        Map<SpecRef, byte[]> bySpec = new IdentityHashMap<>();
+        Map<String, byte[]> bodies = new HashMap<>();
+        for (FleetNode n : nodes) {
+            bodies.put(n.name(), bySpec.computeIfAbsent(n.spec(), s -> body(SpecRef.judged(request, s))));
+        }
         Duration timeout = fanOutOptions.timeout(fleet, DEFAULT_TIMEOUT);
         int maxInFlight = fanOutOptions.maxInFlight();
         PrintWriter err = spec.commandLine().getErr();
@@ -126,7 +135,7 @@ final class BurninCommand implements Callable<Integer> {
                 Runtime.getRuntime().addShutdownHook(hook);
             }
             try {
-                FleetQuery.run(fanOut, nodes, FanOut.Request.postJson(Agents.JOBS_PATH, n -> body), Agents.JOB_STATUS,
+                FleetQuery.run(fanOut, nodes, FanOut.Request.postJson(Agents.JOBS_PATH, n -> bodies.get(n.name())), Agents.JOB_STATUS,
                         timeout, maxInFlight, r -> output.started(byName.get(r.node().name()), r), err, verbose);
                 if (detach) {
                     output.detached(jobs);

@@ -217,8 +217,8 @@ final class FabricCommand implements Callable<Integer> {
             report.local.put(n.name(), j);
             started.add(j);
             // No test list: the agent runs every node-local test it has.
-            bodies.put(n.name(), body(new BurninRequest(BurninRequest.FABRIC, allTests ? List.of()
-                    : report.localTests(), List.of(), durationSeconds, force, specName(n), null)));
+            bodies.put(n.name(), body(SpecRef.judged(new BurninRequest(BurninRequest.FABRIC, allTests ? List.of()
+                    : report.localTests(), List.of(), durationSeconds, force, null, null), n.spec())));
         }
         err.println("kiln: " + String.join(", ", report.localTests()) + " on " + report.nodes.size() + " node"
                 + (report.nodes.size() == 1 ? "" : "s") + ", " + durationSeconds + " s each");
@@ -250,9 +250,9 @@ final class FabricCommand implements Callable<Integer> {
             BurninJob j = new BurninJob(g.get(0));
             report.extra.add(j);
             started.add(j);
-            bodies.put(g.get(0).name(), body(new BurninRequest(BurninRequest.FABRIC, List.of(FabricTestIds.NCCL),
-                    List.of(), durationSeconds, force, specName(g.get(0)), null,
-                    g.stream().map(FleetNode::host).toList())));
+            bodies.put(g.get(0).name(), body(SpecRef.judged(new BurninRequest(BurninRequest.FABRIC,
+                    List.of(FabricTestIds.NCCL), List.of(), durationSeconds, force, null, null,
+                    g.stream().map(FleetNode::host).toList()), g.get(0).spec())));
         }
         if (started.isEmpty()) {
             return;
@@ -320,8 +320,8 @@ final class FabricCommand implements Callable<Integer> {
                 FabricSession s = p.session;
                 FabricPeer peer = new FabricPeer(p.server.name(), peerAddress(s, p.server), s.port(), s.token(),
                         s.ibDevice(), s.ibWritePort());
-                bodies.put(p.driver.name(), body(new BurninRequest(BurninRequest.FABRIC,
-                        pairTests, List.of(), networkSeconds, force, specName(p.driver), peer)));
+                bodies.put(p.driver.name(), body(SpecRef.judged(new BurninRequest(BurninRequest.FABRIC,
+                        pairTests, List.of(), networkSeconds, force, null, peer), p.driver.spec())));
                 byDriver.put(p.driver.name(), p);
             }
             jobs.run(ready.stream().map(p -> p.job).toList(), n -> bodies.get(n.name()),
@@ -361,12 +361,6 @@ final class FabricCommand implements Callable<Integer> {
             return server.host();
         }
         return a;
-    }
-
-    /** A built-in spec's name for the agent to judge by; a spec file cannot be named to an agent. */
-    private static String specName(FleetNode n) {
-        SpecRef s = n.spec();
-        return s != null && s.builtIn() ? s.value() : null;
     }
 
     private record Minimum(double gbps, String source) {

@@ -376,6 +376,7 @@ final class FabricOutput {
         m.put("expected", f.expected());
         m.put("culprit", f.culprit());
         m.put("action", f.action());
+        m.put("performance", f.performance());
         return m;
     }
 

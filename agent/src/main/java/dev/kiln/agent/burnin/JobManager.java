@@ -252,7 +252,11 @@ public final class JobManager implements AutoCloseable {
             throw new JobException(400, "bad_request", "'durationSeconds' must be between 1 and " + MAX_DURATION_SECONDS
                     + ", got " + request.durationSeconds());
         }
-        JudgingSpec judging = judgingSpec(request.specName());
+        if (request.spec() != null && request.specName() != null) {
+            throw new JobException(400, "bad_request", "give 'specName' (a built-in spec) or 'spec' (a whole spec), "
+                    + "not both");
+        }
+        JudgingSpec judging = request.spec() != null ? JudgingSpec.of(request.spec()) : judgingSpec(request.specName());
         synchronized (this) {
             if (running != null) {
                 throw busy();
@@ -301,7 +305,10 @@ public final class JobManager implements AutoCloseable {
                 g.serial(), g.pci() == null ? null : g.pci().busId(), g.name())).toList();
         BurninRequest effective = new BurninRequest(fabric ? BurninRequest.FABRIC : BurninRequest.TYPE, tests,
                 refs.stream().map(BurninBackend.GpuRef::index).toList(), request.durationSeconds(), request.force(),
-                request.specName(), request.peer(), request.ncclHosts());
+                // An inline spec is kept by name only: its thresholds went to the worker, and a status carrying the
+                // whole spec on every poll would be noise.
+                request.spec() != null ? request.spec().name() : request.specName(), request.peer(),
+                request.ncclHosts());
         synchronized (this) {
             if (running != null) {
                 throw busy();

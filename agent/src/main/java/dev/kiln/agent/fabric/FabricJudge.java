@@ -42,12 +42,17 @@ public final class FabricJudge {
         Map<String, String> slow = new LinkedHashMap<>();     // "a-b" -> what was wrong
         Map<Integer, Set<Integer>> peers = new TreeMap<>();   // GPU -> every peer measured or expected
         Map<Integer, Set<Integer>> slowPeers = new TreeMap<>();
+        // Pairs without the NVLink path they must have: a topology fault, which a repeat cannot undo.
+        Set<String> noPath = new java.util.HashSet<>();
         for (PairBandwidth p : pairs) {
             peers.computeIfAbsent(p.gpuA(), k -> new LinkedHashSet<>()).add(p.gpuB());
             peers.computeIfAbsent(p.gpuB(), k -> new LinkedHashSet<>()).add(p.gpuA());
             String problem = pairProblem(p, t, expectNvlink);
             if (problem != null) {
                 slow.put(p.gpuA() + "-" + p.gpuB(), problem);
+                if (lacksNvlink(p, expectNvlink)) {
+                    noPath.add(p.gpuA() + "-" + p.gpuB());
+                }
                 slowPeers.computeIfAbsent(p.gpuA(), k -> new LinkedHashSet<>()).add(p.gpuB());
                 slowPeers.computeIfAbsent(p.gpuB(), k -> new LinkedHashSet<>()).add(p.gpuA());
             }
@@ -66,6 +71,7 @@ public final class FabricJudge {
                     .filter(p -> with.contains(p.gpuA() == g ? p.gpuB() : p.gpuA())).toList();
             double worst = its.stream().mapToDouble(FabricJudge::oneWay).filter(v -> v >= 0).min().orElse(0);
             double median = median(its.stream().mapToDouble(FabricJudge::oneWay).filter(v -> v >= 0).toArray());
+            boolean measured = its.stream().noneMatch(p -> noPath.contains(p.gpuA() + "-" + p.gpuB()));
             out.add(new FabricFinding(FabricTestIds.P2P, FabricFinding.FAIL, "gpu",
                     List.of(describe.apply(g), "its " + with.size() + " slow peer(s): GPU " + join(with)),
                     String.format(Locale.ROOT, "%d of %d pairs slow; one way median %.1f GB/s, worst %.1f GB/s",
@@ -73,7 +79,8 @@ public final class FabricJudge {
                     expected(t.p2pGBps(), "GB/s one way"),
                     "GPU " + g + " is slow with " + (with.size() == peers.get(g).size() ? "every peer" : "most peers")
                             + ": its NVLinks (see fabric.nvlink for links down or erroring), its baseboard connector, or the GPU",
-                    "check fabric.nvlink findings for GPU " + g + "; reseat the GPU/baseboard or RMA it if its links are clean"));
+                    "check fabric.nvlink findings for GPU " + g + "; reseat the GPU/baseboard or RMA it if its links are clean",
+                    measured));
         }
         for (PairBandwidth p : pairs) {
             String problem = slow.get(p.gpuA() + "-" + p.gpuB());
@@ -85,7 +92,8 @@ public final class FabricJudge {
                     expected(t.p2pGBps(), "GB/s one way") + (p.path() == null ? "" : "; path " + p.path()),
                     "only this pair is slow; both GPUs are fine with their other peers: the path between them ("
                             + ("NVLINK".equals(p.path()) ? "their NVSwitch ports" : "PCIe switches/root ports") + ")",
-                    "rerun fabric.p2p to confirm; check both GPUs' links to the switch trays and the NVSwitch/PCIe switch between them"));
+                    "rerun fabric.p2p to confirm; check both GPUs' links to the switch trays and the NVSwitch/PCIe switch between them",
+                    !noPath.contains(p.gpuA() + "-" + p.gpuB())));
         }
         for (HostBandwidth h : host) {
             if (t.hostGBps() == null || h.h2dGBps() == null || h.d2hGBps() == null) {
@@ -93,7 +101,7 @@ public final class FabricJudge {
             }
             double worst = Math.min(h.h2dGBps(), h.d2hGBps());
             if (worst < t.hostGBps().value()) {
-                out.add(new FabricFinding(FabricTestIds.P2P, FabricFinding.FAIL, "host-link",
+                out.add(FabricFinding.performance(FabricTestIds.P2P, FabricFinding.FAIL, "host-link",
                         List.of(describe.apply(h.gpu()), "host (CPU root port)"),
                         String.format(Locale.ROOT, "host->device %.1f GB/s, device->host %.1f GB/s", h.h2dGBps(), h.d2hGBps()),
                         expected(t.hostGBps(), "GB/s each way"),
@@ -104,9 +112,13 @@ public final class FabricJudge {
         return out;
     }
 
+    private static boolean lacksNvlink(PairBandwidth p, boolean expectNvlink) {
+        return expectNvlink && !"NVLINK".equals(p.path());
+    }
+
     /** What is wrong with one pair, or null. */
     static String pairProblem(PairBandwidth p, FabricThresholds t, boolean expectNvlink) {
-        if (expectNvlink && !"NVLINK".equals(p.path())) {
+        if (lacksNvlink(p, expectNvlink)) {
             return "no NVLink path between the GPUs (NVML path " + p.path() + ", P2P " + p.p2p() + ")";
         }
         if (p.abGBps() == null || p.baGBps() == null) {

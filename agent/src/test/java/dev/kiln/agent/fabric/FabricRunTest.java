@@ -120,6 +120,7 @@ class FabricRunTest {
             assertThat(f.observed()).contains("7 of 7 pairs slow");
             assertThat(f.expected()).contains(">= 335 GB/s one way (spec hgx-h100)");
             assertThat(f.culprit()).contains("GPU 3 is slow with every peer");
+            assertThat(f.performance()).as("a measured figure: a bring-up repeats before failing").isTrue();
         });
     }
 
@@ -133,6 +134,7 @@ class FabricRunTest {
             assertThat(f.ends().get(1)).startsWith("GPU 6 (00000000:BA:00.0");
             assertThat(f.observed()).contains("GPU 1->6").contains("GPU 6->1");
             assertThat(f.culprit()).contains("only this pair is slow");
+            assertThat(f.performance()).isTrue();
         });
     }
 
@@ -146,6 +148,7 @@ class FabricRunTest {
             assertThat(f.ends().get(0)).startsWith("GPU 2 (00000000:3A:00.0").endsWith("NVLink 5");
             assertThat(f.ends().get(1)).isEqualTo("far end 00000000:06:00.0");
             assertThat(f.observed()).isEqualTo("crc_data errors rose by 40 during the test");
+            assertThat(f.performance()).as("counters do not un-rise on a repeat").isFalse();
         });
         // Lifetime replay totals the simulator answers are not deltas: nothing else is reported.
         assertThat(nv.links().stream().filter(l -> !l.errorDeltas().values().stream().allMatch(v -> v == 0)))
@@ -168,7 +171,10 @@ class FabricRunTest {
         Run all = run(ServerPresets.HGX_H100, new Fault.NvlinkDown(5, List.of()));
         assertThat(all.findings()).filteredOn(f -> f.test().equals(FabricTestIds.NVLINK)).hasSize(18);
         assertThat(all.findings()).filteredOn(f -> f.test().equals(FabricTestIds.P2P)).singleElement()
-                .satisfies(f -> assertThat(f.ends().get(0)).startsWith("GPU 5 ("));
+                .satisfies(f -> {
+                    assertThat(f.ends().get(0)).startsWith("GPU 5 (");
+                    assertThat(f.performance()).as("no NVLink path is topology, not a dip").isFalse();
+                });
     }
 
     @Test
@@ -178,6 +184,7 @@ class FabricRunTest {
         assertThat(host).singleElement().satisfies(f -> {
             assertThat(f.ends().get(0)).startsWith("GPU 1 (00000000:31:00.0");
             assertThat(f.expected()).contains("GB/s each way (spec pcie-l40s)");
+            assertThat(f.performance()).isTrue();
         });
     }
 }

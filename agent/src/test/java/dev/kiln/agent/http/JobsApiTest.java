@@ -305,6 +305,30 @@ class JobsApiTest {
     }
 
     @Test
+    void aSpecSentInlineJudgesTheJob() throws Exception {
+        String base = serve();
+        // A site's spec file, which the agent does not have, as kiln sends it: its minimum is out of reach.
+        String spec = "{\"spec\":\"site-h100-strict\",\"burnin\":{\"hbmGbps\":9000}}";
+        JobStatus strict = awaitEnd(base, post(base, "{\"tests\":[\"burnin.hbm-bandwidth\"],\"gpus\":[0],"
+                + "\"durationSeconds\":1,\"spec\":" + spec + "}").id(), Duration.ofSeconds(60));
+        assertThat(strict.state()).as(strict.reason()).isEqualTo(JobState.FAILED);
+        assertThat(strict.results()).singleElement().satisfies(r -> {
+            assertThat(r.metrics()).containsEntry("minimumGbps", 9000.0);
+            assertThat(r.findings()).anyMatch(f -> f.contains("minimum from spec site-h100-strict"));
+        });
+        // The status names the spec and does not echo it on every poll.
+        assertThat(strict.request().specName()).isEqualTo("site-h100-strict");
+        assertThat(strict.request().spec()).isNull();
+        assertThat(Schemas.errorsOfText(Schemas.JOB, send("GET", base + "/v1/jobs/" + strict.id(), null).body()))
+                .isEmpty();
+
+        assertThat(error(send("POST", base + "/v1/jobs", "{\"durationSeconds\":1,\"specName\":\"hgx-h100\","
+                + "\"spec\":" + spec + "}"), 400).message()).contains("not both");
+        assertThat(error(send("POST", base + "/v1/jobs", "{\"durationSeconds\":1,\"spec\":{\"spec\":\"x\","
+                + "\"burnin\":{\"hbmGbs\":1}}}"), 400).message()).contains("hbmGbs");
+    }
+
+    @Test
     void badRequestsAreJsonErrors() throws Exception {
         String base = serve();
         assertThat(error(send("POST", base + "/v1/jobs", "{\"tests\":[\"burnin.computer\"],\"durationSeconds\":1}"), 400)

@@ -932,14 +932,13 @@ public final class BringupEngine {
     }
 
     private BurninRequest jobRequest(NodeRun n) {
-        String specName = n.target.spec() != null && n.target.spec().builtIn() ? n.target.spec().value() : null;
         if (n.stage == Stage.BURNIN) {
-            return new BurninRequest(BurninRequest.TYPE, List.of(), List.of(), settings.burnin().toSeconds(), false,
-                    specName);
+            return SpecRef.judged(new BurninRequest(BurninRequest.TYPE, List.of(), List.of(),
+                    settings.burnin().toSeconds(), false, null), n.target.spec());
         }
         // No test list: the agent runs every node-local fabric test it has.
-        return new BurninRequest(BurninRequest.FABRIC, List.of(), List.of(), settings.gpuFabric().toSeconds(), false,
-                specName, null);
+        return SpecRef.judged(new BurninRequest(BurninRequest.FABRIC, List.of(), List.of(),
+                settings.gpuFabric().toSeconds(), false, null, null), n.target.spec());
     }
 
     private void startJob(NodeRun n) {
@@ -1083,8 +1082,8 @@ public final class BringupEngine {
             n.fabricRepeated = true;
             finishAttempt(n, n.attempt, new StageOutcome(o.state(), o.verdict(), o.summary() + "; repeating to "
                     + "confirm", o.evidence(), o.findings(), o.reasons(), o.actions(), o.rma(), false));
-            listener.note(n.name + ": " + Stage.GPU_FABRIC.id() + ": a performance finding (" + FabricTestIds.P2P
-                    + "); running it again to confirm before failing the node");
+            listener.note(n.name + ": " + Stage.GPU_FABRIC.id() + ": a performance finding (" + String.join(", ",
+                    failingTests(o)) + "); running it again to confirm before failing the node");
             n.attempt = null;
             n.jobId = null;
             n.job = null;
@@ -1107,18 +1106,27 @@ public final class BringupEngine {
         advance(n);
     }
 
-    /** Every failing finding is {@code fabric.p2p}'s (bandwidth, latency), none a link down or an error counter. */
-    private static boolean performanceOnly(StageOutcome o) {
+    /**
+     * Every failing finding is a measured figure below its minimum (GPU-pair or host bandwidth and latency, RDMA
+     * bandwidth, NCCL bus bandwidth), none a link down, an error counter, wrong results or a test that could not run:
+     * only then can a repeat tell a transient dip from a fault.
+     */
+    static boolean performanceOnly(StageOutcome o) {
         boolean any = false;
         for (Object f : o.findings()) {
             if (f instanceof FabricFinding ff && FabricAttribution.failing(ff)) {
-                if (!FabricTestIds.P2P.equals(ff.test()) || !FabricFinding.FAIL.equals(ff.severity())) {
+                if (!ff.performance() || !FabricFinding.FAIL.equals(ff.severity())) {
                     return false;
                 }
                 any = true;
             }
         }
         return any;
+    }
+
+    private static List<String> failingTests(StageOutcome o) {
+        return o.findings().stream().filter(f -> f instanceof FabricFinding ff && FabricAttribution.failing(ff))
+                .map(f -> ((FabricFinding) f).test()).distinct().toList();
     }
 
     private void finishAttempt(NodeRun n, StageAttempt a, StageOutcome o) {
@@ -1390,10 +1398,8 @@ public final class BringupEngine {
                 address = server.target.node().host();
             }
             FabricPeer peer = new FabricPeer(server.name, address, session.port(), session.token(), null, null);
-            String specName = driver.target.spec() != null && driver.target.spec().builtIn()
-                    ? driver.target.spec().value() : null;
-            BurninRequest req = new BurninRequest(BurninRequest.FABRIC, List.of(FabricTestIds.NETWORK), List.of(),
-                    settings.networkPair().toSeconds(), false, specName, peer);
+            BurninRequest req = SpecRef.judged(new BurninRequest(BurninRequest.FABRIC, List.of(FabricTestIds.NETWORK),
+                    List.of(), settings.networkPair().toSeconds(), false, null, peer), driver.target.spec());
             api.startJob(driver.target.node(), req).whenComplete((j, ex2) -> inbox.add(() -> {
                 NodeResult<JobStatus> js = j != null ? j : failed(driver.target.node(), ex2);
                 if (driver.gen != gen || driver.pair != p || interruptReason != null) {

@@ -1,5 +1,6 @@
 package dev.kiln.cli.fleet;
 
+import dev.kiln.protocol.burnin.BurninRequest;
 import dev.kiln.protocol.spec.BuiltinSpecs;
 import dev.kiln.protocol.spec.NodeSpec;
 import dev.kiln.protocol.spec.SpecFile;
@@ -35,6 +36,18 @@ public record SpecRef(String value, String source, NodeSpec spec) {
 
     public boolean builtIn() {
         return BUILT_IN.equals(source);
+    }
+
+    /**
+     * {@code request} judged by {@code ref}: a built-in by name (every agent has it), a spec file inline (the agent
+     * does not have it, and its {@code burnin:} and {@code fabric:} minimums must apply); null leaves the choice to
+     * the agent's default spec.
+     */
+    public static BurninRequest judged(BurninRequest request, SpecRef ref) {
+        if (ref == null) {
+            return request;
+        }
+        return ref.builtIn() ? request.withSpecName(ref.value()) : request.withSpec(ref.spec());
     }
 
     /** Neither a built-in spec nor a readable file; the message lists the built-ins. */

@@ -206,7 +206,7 @@ final class FakeFleet implements AgentApi {
                 if (f instanceof Fault.NvlinkDegraded d) {
                     failed = true;
                     results.add(new FabricResult(FabricTestIds.P2P, "FAIL", null, 10, null, null, null, null, null,
-                            null, List.of(new FabricFinding(FabricTestIds.P2P, FabricFinding.FAIL, "gpu",
+                            null, List.of(FabricFinding.performance(FabricTestIds.P2P, FabricFinding.FAIL, "gpu",
                             List.of("GPU " + d.gpu()), "120 GB/s with 7 of 7 peers", ">= 335 GB/s (spec hgx-h100)",
                             "GPU " + d.gpu() + " is slow with every peer: its NVLinks or the GPU",
                             "reseat GPU " + d.gpu() + "; if it stays slow, RMA it"))));

@@ -1,5 +1,7 @@
 package dev.kiln.protocol.burnin;
 
+import dev.kiln.protocol.spec.NodeSpec;
+
 import java.util.List;
 
 /**
@@ -11,23 +13,46 @@ import java.util.List;
  * @param gpus            NVML indices (empty: every GPU)
  * @param durationSeconds total time budget; split across the tests
  * @param force           run even on GPUs with compute processes (someone's job)
- * @param specName        spec whose thresholds judge throughput (null: the agent's default spec, if any)
+ * @param specName        built-in spec whose thresholds judge throughput (null: {@code spec}, else the agent's
+ *                        default spec, if any)
+ * @param peer            fabric only: the agent whose session the node-to-node tests drive traffic to
+ * @param ncclHosts       fabric only: run fabric.nccl across these hosts (empty: intra-node)
+ * @param spec            a whole spec sent inline (a site's spec file, which the agent does not have); its
+ *                        {@code burnin:} and {@code fabric:} sections judge the job. Give this or {@code specName},
+ *                        not both. A job's status shows its name in {@code specName} and null here.
  */
 public record BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
-                            String specName, dev.kiln.protocol.fabric.FabricPeer peer, List<String> ncclHosts) {
+                            String specName, dev.kiln.protocol.fabric.FabricPeer peer, List<String> ncclHosts,
+                            NodeSpec spec) {
     public static final String TYPE = "burnin";
     public static final String FABRIC = "fabric";
 
     /** A burn-in request (no peer). */
     public BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
                          String specName) {
-        this(type, tests, gpus, durationSeconds, force, specName, null, null);
+        this(type, tests, gpus, durationSeconds, force, specName, null, null, null);
+    }
+
+    /** A request judged by a built-in spec (or the agent's default). */
+    public BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
+                         String specName, dev.kiln.protocol.fabric.FabricPeer peer, List<String> ncclHosts) {
+        this(type, tests, gpus, durationSeconds, force, specName, peer, ncclHosts, null);
     }
 
     /** A fabric request without multi-node nccl hosts. */
     public BurninRequest(String type, List<String> tests, List<Integer> gpus, long durationSeconds, boolean force,
                          String specName, dev.kiln.protocol.fabric.FabricPeer peer) {
-        this(type, tests, gpus, durationSeconds, force, specName, peer, null);
+        this(type, tests, gpus, durationSeconds, force, specName, peer, null, null);
+    }
+
+    /** The same request judged by {@code spec} instead of any {@code specName} (null: the agent's default). */
+    public BurninRequest withSpec(NodeSpec spec) {
+        return new BurninRequest(type, tests, gpus, durationSeconds, force, null, peer, ncclHosts, spec);
+    }
+
+    /** The same request judged by the built-in spec {@code name} instead of any {@code spec} (null: the default). */
+    public BurninRequest withSpecName(String name) {
+        return new BurninRequest(type, tests, gpus, durationSeconds, force, name, peer, ncclHosts, null);
     }
 
     public boolean fabric() {

@@ -148,7 +148,7 @@ public final class IbWriteBw {
             String observed = String.format(Locale.ROOT, "RDMA write %.2f Gbit/s average", avg);
             String expected = String.format(Locale.ROOT, "at least %.0f Gbit/s (%s)", minGbps,
                     minSource == null ? "minimum" : minSource);
-            FabricFinding f = new FabricFinding(FabricTestIds.RDMA, FabricFinding.FAIL, "port", findingEnds,
+            FabricFinding f = FabricFinding.performance(FabricTestIds.RDMA, FabricFinding.FAIL, "port", findingEnds,
                     observed, expected,
                     "RDMA bandwidth between these HCAs is low: a port trained below its rate (see the port's rate in"
                             + " the inventory), a degraded cable/transceiver, PCIe of either HCA, or fabric congestion",

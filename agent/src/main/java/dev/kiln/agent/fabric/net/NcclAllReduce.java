@@ -244,7 +244,7 @@ public final class NcclAllReduce {
                             : String.format(Locale.ROOT, "%.2f GB/s", p.avgBusbwGBps()));
             String expected = String.format(Locale.ROOT, "at least %.0f GB/s bus bandwidth (%s)", min,
                     minSource == null ? "minimum" : minSource);
-            FabricFinding f = new FabricFinding(FabricTestIds.NCCL, FabricFinding.FAIL, "node", ends, observed,
+            FabricFinding f = FabricFinding.performance(FabricTestIds.NCCL, FabricFinding.FAIL, "node", ends, observed,
                     expected,
                     ends.size() > 1 ? "the collective across these nodes is slow: an HCA or port below rate, a slow"
                             + " node (see its fabric.network and fabric.rdma results), or fabric congestion"

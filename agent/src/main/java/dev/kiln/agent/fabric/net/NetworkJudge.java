@@ -59,7 +59,7 @@ public final class NetworkJudge {
                         results.size(), th.source());
             }
             if (expected != null) {
-                out.add(new FabricFinding(FabricTestIds.NETWORK, FabricFinding.FAIL, "node-pair",
+                out.add(FabricFinding.performance(FabricTestIds.NETWORK, FabricFinding.FAIL, "node-pair",
                         List.of(r.node(), r.peer()), observed(r), expected,
                         "TCP between " + r.node() + " and " + r.peer() + " is slow ("
                                 + (r.sendGbps() <= r.receiveGbps() ? r.node() + " -> " + r.peer()
@@ -70,7 +70,7 @@ public final class NetworkJudge {
                                 + " if only this pair is slow, check the switch path between them"));
             }
             if (th.maxP99Us() != null && r.rttP99Us() > th.maxP99Us()) {
-                out.add(new FabricFinding(FabricTestIds.NETWORK, FabricFinding.WARN, "node-pair",
+                out.add(FabricFinding.performance(FabricTestIds.NETWORK, FabricFinding.WARN, "node-pair",
                         List.of(r.node(), r.peer()),
                         String.format(Locale.ROOT, "round trip p99 %.0f us (p50 %.0f us)", r.rttP99Us(), r.rttP50Us()),
                         String.format(Locale.ROOT, "p99 at most %s us (%s)", num(th.maxP99Us()), th.source()),

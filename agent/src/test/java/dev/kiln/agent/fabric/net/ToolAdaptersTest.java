@@ -105,6 +105,7 @@ class ToolAdaptersTest {
             assertThat(f.test()).isEqualTo(FabricTestIds.RDMA);
             assertThat(f.severity()).isEqualTo(FabricFinding.FAIL);
             assertThat(f.ends()).containsExactly("node-001 mlx5_3", "node-007 mlx5_3");
+            assertThat(f.performance()).isTrue();
         });
     }
 
@@ -209,6 +210,7 @@ class ToolAdaptersTest {
             assertThat(f.ends()).containsExactly("node-001 (8 GPUs, intra-node)");
             assertThat(f.observed()).isEqualTo("best bus bandwidth 459.47 GB/s (average over sizes 120.33 GB/s)");
             assertThat(f.expected()).isEqualTo("at least 470 GB/s bus bandwidth (spec hgx-h100)");
+            assertThat(f.performance()).isTrue();
         });
     }
 
@@ -220,7 +222,10 @@ class ToolAdaptersTest {
         assertThat(o.verdict()).isEqualTo("FAIL");
         assertThat(o.run().reason()).startsWith("wrong results: 15 wrong result(s), 15 out-of-bounds value(s)");
         assertThat(o.run().metrics()).containsEntry("wrong", 15.0).containsEntry("outOfBounds", 15.0);
-        assertThat(o.findings()).singleElement().satisfies(f -> assertThat(f.expected()).isEqualTo("0 wrong results"));
+        assertThat(o.findings()).singleElement().satisfies(f -> {
+            assertThat(f.expected()).isEqualTo("0 wrong results");
+            assertThat(f.performance()).as("wrong data is a fault, not a dip").isFalse();
+        });
     }
 
     @Test
