@@ -45,8 +45,10 @@ import java.util.stream.Stream;
                 + "installed), injects faults (a PCIe link trained down, a missing GPU, NVLinks down, a GPU with "
                 + "a different VBIOS, a GPU that falls off the bus), runs 'kiln status', 'kiln inventory', "
                 + "'kiln check' against the preset's golden spec and 'kiln inventory --diff' against them, points "
-                + "at the faulty GPUs, then stops the fleet. Takes a few seconds; always exits 0 unless the demo "
-                + "itself breaks."})
+                + "at the faulty GPUs; then 'kiln bringup --all' (burn-in and fabric tests scaled down to seconds, "
+                + "results in a throwaway SQLite database) quarantines exactly the faulty nodes and accepts the rest, "
+                + "and 'kiln report' writes the acceptance report (--report). Then it stops the fleet. Takes about a "
+                + "minute (a few seconds with --skip-bringup); always exits 0 unless the demo itself breaks."})
 final class DemoCommand implements Callable<Integer> {
     private static final int MAX_NODES = 512;
 
@@ -74,6 +76,14 @@ final class DemoCommand implements Callable<Integer> {
                 "unknown preset '" + id + "'; choose one of " + String.join(", ", ServerPresets.ids())));
     }
 
+    @Option(names = "--report", paramLabel = "FILE", defaultValue = "kiln-demo-report.html",
+            description = "Where the bring-up's HTML acceptance report goes (default: ${DEFAULT-VALUE} in the current "
+                    + "directory).")
+    Path report;
+
+    @Option(names = "--skip-bringup", description = "Only the few-second tour: no bring-up, no report.")
+    boolean skipBringup;
+
     /** One injected fault (null: injected later through a test hook) and the sentence that announces it. */
     private record Planned(String node, int position, Fault fault, String story) {
     }
@@ -90,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
             say(err, "kiln demo: %d simulated %s servers (%s). Nothing here touches real hardware.",
                     nodes, preset.id(), preset.description());
             say(err, "");
-            say(err, "[1/8] Starting %d kiln-agents on 127.0.0.1, each with its own port, bearer token check and "
+            step(err, 1, "Starting %d kiln-agents on 127.0.0.1, each with its own port, bearer token check and "
                     + "simulated GPUs. Injected faults:", nodes);
             for (Planned p : planned) {
                 say(err, "        - %s: %s", p.node(), p.story());
@@ -104,7 +114,7 @@ final class DemoCommand implements Callable<Integer> {
                 Duration timeout = parsed.timeout().orElse(FanOutOptions.DEFAULT_TIMEOUT);
                 try (FanOut fanOut = FanOut.start()) {
                     say(err, "");
-                    say(err, "[2/8] $ kiln status --fleet %s", fleetFile);
+                    step(err, 2, "$ kiln status --fleet %s", fleetFile);
                     StatusReport status = new StatusReport(OutputFormat.table, out);
                     fanOut.run(parsed.nodes(), Agents.NODE_PATH, Agents.NODE_INFO, timeout,
                             FanOutOptions.DEFAULT_MAX_IN_FLIGHT, status, null);
@@ -114,7 +124,7 @@ final class DemoCommand implements Callable<Integer> {
 
                     say(err, "");
                     Inventory first = inventory(fanOut, parsed.nodes(), Agents.INVENTORY_PATH, timeout);
-                    say(err, "[3/8] $ kiln inventory --fleet %s --node %s", fleetFile,
+                    step(err, 3, "$ kiln inventory --fleet %s --node %s", fleetFile,
                             String.join(",", first.findings.keySet()));
                     say(err, "      (kiln inventory read all %d nodes, %d GPUs; shown here: the nodes with findings, "
                             + "as --node selects them)", first.tally.nodes, first.tally.gpus);
@@ -124,7 +134,7 @@ final class DemoCommand implements Callable<Integer> {
 
                     say(err, "");
                     SpecRef golden = new SpecRef(preset.id(), SpecRef.BUILT_IN, BuiltinSpecs.get(preset.id()));
-                    say(err, "[4/8] $ kiln check --fleet %s --spec %s", fleetFile, preset.id());
+                    step(err, 4, "$ kiln check --fleet %s --spec %s", fleetFile, preset.id());
                     say(err, "      Every node against the golden spec of its SKU (built-in '%s'; 'kiln spec capture' "
                             + "writes one from a known-good node):", preset.id());
                     int checked = check(fanOut, parsed.nodes(), golden, out, err);
@@ -132,7 +142,7 @@ final class DemoCommand implements Callable<Integer> {
                             + "serial and bus id, and what to do.", checked);
 
                     say(err, "");
-                    say(err, "[5/8] $ kiln inventory --fleet %s --diff --spec %s", fleetFile, preset.id());
+                    step(err, 5, "$ kiln inventory --fleet %s --diff --spec %s", fleetFile, preset.id());
                     InventoryDiff diff = new InventoryDiff(n -> golden);
                     fanOut.run(parsed.nodes(), Agents.INVENTORY_PATH, Agents.INVENTORY, timeout,
                             FanOutOptions.DEFAULT_MAX_IN_FLIGHT, diff, null);
@@ -143,19 +153,22 @@ final class DemoCommand implements Callable<Integer> {
 
                     say(err, "");
                     int lostGpu = ((Fault.GpuLost) lost.fault()).gpu();
-                    say(err, "[6/8] Meanwhile %s GPU %d falls off the bus (as after an Xid 79 error).", lost.node(),
+                    step(err, 6, "Meanwhile %s GPU %d falls off the bus (as after an Xid 79 error).", lost.node(),
                             lostGpu);
                     fleet.agent(lost.node()).simulatedServer().gpu(lostGpu).loseNow();
 
                     say(err, "");
-                    say(err, "[7/8] $ kiln check --fleet %s --spec %s --node %s", fleetFile, preset.id(), lost.node());
+                    step(err, 7, "$ kiln check --fleet %s --spec %s --node %s", fleetFile, preset.id(), lost.node());
                     int second = check(fanOut, parsed.nodes().stream().filter(n -> n.name().equals(lost.node()))
                             .toList(), golden, out, err);
                     say(err, "      Exit status %d: gpu.lost fails. The agent still names the GPU by the serial it last "
                             + "read, so the technician knows which board to pull.", second);
                 }
+                if (!skipBringup) {
+                    bringup(fleetFile, dir, planned, out, err);
+                }
                 say(err, "");
-                say(err, "[8/8] Next, in a terminal of your own:");
+                step(err, steps(), "Next, in a terminal of your own:");
                 say(err, "        bin/kiln-agent simulate-fleet --nodes %d --preset %s --fleet-file fleet.yaml   "
                         + "# serves until Ctrl-C; --faults FILE injects faults (docs/faults.md)", nodes, preset.id());
                 say(err, "        bin/kiln status --fleet fleet.yaml");
@@ -165,6 +178,10 @@ final class DemoCommand implements Callable<Integer> {
                         + "# a spec from a known-good node");
                 say(err, "        bin/kiln inventory --fleet fleet.yaml -o json | jq '.[] | {node, gpus: "
                         + "(.inventory.gpus | length)}'");
+                say(err, "        bin/kiln bringup --fleet fleet.yaml --all --dry-run   # the wave plan; without --dry-run "
+                        + "the rollout (docs/bringup.md)");
+                say(err, "        bin/kiln report --format html --out report.html       # from the results database "
+                        + "(~/.local/state/kiln/kiln.db)");
                 say(err, "      On real nodes: run kiln-agent on each, list them in a fleet file (docs/fleet-file.md), "
                         + "and pass --fleet.");
                 say(err, "");
@@ -174,6 +191,56 @@ final class DemoCommand implements Callable<Integer> {
             deleteTree(dir);
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * Steps 8 and 9: the real {@code kiln bringup} and {@code kiln report} commands against the same fleet, with the
+     * burn-in and fabric tests scaled down to seconds and a throwaway database in the demo's temp directory.
+     */
+    private void bringup(Path fleetFile, Path dir, List<Planned> planned, PrintWriter out, PrintWriter err) {
+        String db = "jdbc:sqlite:" + dir.resolve("kiln.db");
+        List<String> args = List.of("bringup", "--fleet", fleetFile.toString(), "--all", "--burnin", "5s",
+                "--fabric-duration", "3s", "--network-duration", "1s", "--stagger", "0s", "--max-parallel", "8",
+                // Loopback TCP between agents sharing this process's two cores is all the demo can measure; a real
+                // fleet judges against the spec's fabric.networkGbitps.
+                "--min-network-gbps", "0.2", "--db", db, "--runs-dir", dir.resolve("runs").toString());
+        say(err, "");
+        step(err, 8, "$ kiln %s", String.join(" ", args).replace(dir.toString(), "$TMP"));
+        say(err, "      The headline: every node through reachable -> inventory vs spec -> health -> burn-in -> GPU "
+                + "fabric -> network fabric, %d at a time, every stage recorded in a results database. Burn-in and fabric "
+                + "tests last seconds here (real: --burnin 30m).", 8);
+        int code = kiln(out, err, args);
+        List<String> faulty = planned.stream().map(Planned::node).distinct().sorted().toList();
+        say(err, "      Exit status %d (3: a node was quarantined). The faults were injected on %s: those should be "
+                + "the quarantined rows above, each with its findings and the serials to RMA, and every other node "
+                + "accepted. After Ctrl-C or a crash, 'kiln bringup --resume' continues where it stopped.",
+                code, String.join(", ", faulty));
+
+        say(err, "");
+        Path html = report.toAbsolutePath();
+        List<String> reportArgs = List.of("report", "--db", db, "--fleet", fleetFile.toString(), "--format", "html",
+                "--out", html.toString());
+        step(err, 9, "$ kiln %s", String.join(" ", reportArgs).replace(dir.toString(), "$TMP"));
+        int written = kiln(out, err, reportArgs);
+        if (written == ExitCodes.OK) {
+            say(err, "      The acceptance report, one self-contained HTML file (no internet needed): per rack and node "
+                    + "the verdict, findings and GPUs to RMA, burn-in charts, GPU-pair heatmaps, time to production. "
+                    + "Open %s in a browser; --format json|junit|csv for automation.", html);
+        } else {
+            say(err, "      The report could not be written (exit status %d, above); choose another place with "
+                    + "--report FILE.", written);
+        }
+    }
+
+    /** Runs one kiln command line as {@code kiln} would, printing to the demo's streams. */
+    private static int kiln(PrintWriter out, PrintWriter err, List<String> args) {
+        CommandLine cl = KilnCli.commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        int code = cl.execute(args.toArray(String[]::new));
+        out.flush();
+        err.flush();
+        return code;
     }
 
     /** One inventory fan-out, kept whole (a demo fleet is small) with each node's findings. */
@@ -264,6 +331,15 @@ final class DemoCommand implements Callable<Integer> {
     private Planned planned(int position, Fault fault, String story) {
         int pos = Math.min(position, nodes);
         return new Planned(FleetSimulator.nodeName(pos), pos, fault, story);
+    }
+
+    private int steps() {
+        return skipBringup ? 8 : 10;
+    }
+
+    /** A numbered step's first line: "[n/total] ...". */
+    private void step(PrintWriter err, int n, String format, Object... args) {
+        say(err, "[" + n + "/" + steps() + "] " + format, args);
     }
 
     private static void say(PrintWriter err, String format, Object... args) {
