@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 
 /** {@code kiln report}: the acceptance report from the results database. */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Write the acceptance report from the results database: HTML, JSON, JUnit XML or CSV.",
         description = {"The acceptance report of what kiln bringup recorded: per rack and fleet, per node the verdict, "
                 + "stages, findings and the GPUs to RMA with serials; burn-in temperature and power charts and GPU-pair "
                 + "heatmaps (HTML); time to production, throughput and the critical path at the top.",

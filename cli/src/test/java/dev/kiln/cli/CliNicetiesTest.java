@@ -107,6 +107,9 @@ class CliNicetiesTest {
             String text = Files.readString(page);
             assertThat(text).as(name).contains(".TH \"" + name.toUpperCase() + "\" \"1\"", ".SH NAME\n"
                     + name.replace("-", "\\-") + " \\- ", ".SH SYNOPSIS");
+            // whatis(1) and lintian need a one-line summary after the dash (the command's header).
+            assertThat(text.lines().dropWhile(l -> !l.equals(".SH NAME")).skip(1).findFirst().orElseThrow())
+                    .as(name + ": NAME line").matches(".* \\\\- \\S.*");
             assertThat(text.lines().filter(l -> l.startsWith(".") && !l.startsWith(".\\\""))
                     .map(l -> l.split(" ")[0])).as(name + ": only the man macros used")
                     .allMatch(m -> List.of(".TH", ".SH", ".TP", ".PP", ".br", ".nf", ".fi").contains(m));
