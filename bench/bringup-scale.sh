@@ -61,7 +61,9 @@ awk -v kw="$rack_kw" '
 common=(--fleet "$fleet" --all --burnin "$burnin" --fabric-duration "$fabric" --network-duration "$network"
         --stagger "$stagger" --max-parallel "$max_parallel" --min-network-gbps "$min_gbps")
 "$root/bin/kiln" bringup "${common[@]}" --dry-run -o json > "$out/plan.json"
-planned=$(grep -o '"finishSeconds" *: *[0-9]*' "$out/plan.json" | head -1 | grep -o '[0-9]*$')
+# (Not grep | head: with pipefail, grep dies of SIGPIPE on a large plan and the script stops silently.)
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" || echo '?'; }
+planned=$(json "$out/plan.json" 'd["finishSeconds"]')
 
 set +e
 /usr/bin/time -v -o "$out/time.txt" "$root/bin/kiln" bringup "${common[@]}" \
@@ -75,7 +77,7 @@ trap - EXIT
 wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out/time.txt")
 rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$out/time.txt")
 cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u+s}' "$out/time.txt")
-accepted=$(grep -o '"accepted" *: *[0-9]*' "$out/run.json" | head -1 | grep -o '[0-9]*$')
+accepted=$(json "$out/run.json" 'sum(1 for n in d["nodes"] if n["outcome"]=="accepted")')
 quarantined=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("\n".join(sorted(n["node"] for n in d["nodes"] if n["outcome"]=="quarantined")))' "$out/run.json")
 match=no
 [ "$quarantined" = "$faulty" ] && match=yes
