@@ -211,6 +211,23 @@ tar_stage() {
     done
 }
 
+# stage_man PACKAGE GLOB...: the man pages the CLI build made (cli/target/man/man1, the agent's too) matching a GLOB,
+# gzipped into the package's /usr/share/man/man1 and listed in man_pages for its tarball's man/man1.
+stage_man() {
+    local pkg=$1 glob page
+    shift
+    for glob in "$@"; do
+        for page in "$cli_man"/$glob; do
+            [ -f "$page" ] || continue
+            mkdir -p "$out/stage/$pkg/usr/share/man/man1"
+            gzip -9n < "$page" > "$out/stage/$pkg/usr/share/man/man1/$(basename "$page").gz"
+            chmod 0644 "$out/stage/$pkg/usr/share/man/man1/$(basename "$page").gz"
+            man_pages+=("$page:man/man1/$(basename "$page")")
+        done
+    done
+    [ ${#man_pages[@]} -gt 0 ] || echo "  $pkg: no man pages in $cli_man (the CLI build makes them)"
+}
+
 # tar_pack DIRNAME: <out>/DIRNAME.tar.gz.
 tar_pack() {
     local file=$out/$1.tar.gz t
@@ -237,11 +254,13 @@ install -D -m 0644 "$here/systemd/kiln-agent.service" "$root/lib/systemd/system/
 install -D -m 0644 "$here/systemd/kiln-agent.tmpfiles" "$root/usr/lib/tmpfiles.d/kiln-agent.conf"
 install -D -m 0644 "$here/etc/agent.conf" "$root/etc/kiln/agent.conf"
 install -m 0644 "$repo/docs/packaging.md" "$root/usr/share/doc/kiln-agent/README.md"
+man_pages=()
+stage_man kiln-agent 'kiln-agent*.1'
 control kiln-agent "$libc_dep, libsystemd0"
 tar_stage kiln-agent "$home" "kiln-agent-$version-linux-$tar_arch" \
     "$here/systemd/kiln-agent.service:systemd/kiln-agent.service" \
     "$here/systemd/kiln-agent.tmpfiles:systemd/kiln-agent.tmpfiles" "$here/etc/agent.conf:etc/agent.conf" \
-    "$repo/docs/packaging.md:README.md"
+    "$repo/docs/packaging.md:README.md" ${man_pages[@]+"${man_pages[@]}"}
 archives kiln-agent "kiln-agent-$version-linux-$tar_arch"
 
 # kiln: /opt/kiln/cli/{bin,lib,runtime}, /usr/bin/kiln.
@@ -250,18 +269,8 @@ stage_common kiln "$home" cli kiln "$home/lib/kiln.jar" \
     "Vert.x, Netty, Jackson, picocli, SnakeYAML, sqlite-jdbc, the PostgreSQL JDBC driver, Flyway, JNA and their dependencies, shaded into one jar"
 root=$out/stage/kiln
 link "$cli_jar" "$root$home/lib/kiln.jar"
-# Man pages, when the CLI build made them (cli/target/man/man1): /usr/share/man/man1 in the .deb, man/man1 in the tarball.
 man_pages=()
-if compgen -G "$cli_man/*.1" > /dev/null; then
-    mkdir -p "$root/usr/share/man/man1"
-    for page in "$cli_man"/*.1; do
-        gzip -9n < "$page" > "$root/usr/share/man/man1/$(basename "$page").gz"
-        man_pages+=("$page:man/man1/$(basename "$page")")
-    done
-    chmod 0644 "$root"/usr/share/man/man1/*.gz
-else
-    echo "  kiln: no man pages in $cli_man (the CLI build makes them)"
-fi
+stage_man kiln 'kiln.1' 'kiln-[!a]*.1' 'kiln-a[!g]*.1'
 control kiln "$libc_dep"
 tar_stage kiln "$home" "kiln-$version-linux-$tar_arch" "$repo/docs/packaging.md:README.md" ${man_pages[@]+"${man_pages[@]}"}
 archives kiln "kiln-$version-linux-$tar_arch"

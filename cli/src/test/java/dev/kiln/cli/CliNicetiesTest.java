@@ -132,4 +132,19 @@ class CliNicetiesTest {
             assertThat(warnings).as("groff warnings for %s", page.getFileName()).isBlank();
         }
     }
+
+    @Test
+    void theAgentHasPagesToo(@TempDir Path dir) throws Exception {
+        Map<String, CommandSpec> agent = ManPages.agentCommands();
+        assertThat(agent.keySet()).containsExactlyInAnyOrder("kiln-agent", "kiln-agent-serve",
+                "kiln-agent-inventory", "kiln-agent-check", "kiln-agent-simulate-fleet"); // not the hidden worker
+        List<Path> pages = ManPages.writeRoff(dir, agent);
+        String root = Files.readString(dir.resolve("kiln-agent.1"));
+        assertThat(root).contains(".SH NAME\nkiln\\-agent \\- Kiln's per\\-node agent", ".SH COMMANDS",
+                "\\fBkiln\\-agent\\-serve\\fR(1)", "Exit codes: 0 ok");
+        String serve = Files.readString(dir.resolve("kiln-agent-serve.1"));
+        assertThat(serve).contains("\\fB\\-\\-token\\-file\\fR", "\\fB\\-\\-tls\\-cert\\fR",
+                ".SH SEE ALSO\n\\fBkiln\\-agent\\fR(1)");
+        assertThat(pages).hasSize(agent.size());
+    }
 }

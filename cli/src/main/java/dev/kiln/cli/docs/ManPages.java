@@ -1,5 +1,6 @@
 package dev.kiln.cli.docs;
 
+import dev.kiln.agent.cli.AgentMain;
 import dev.kiln.cli.BuildInfo;
 import dev.kiln.cli.KilnCli;
 import picocli.CommandLine;
@@ -27,7 +28,9 @@ import java.util.Map;
  *   <li>{@code adoc/kiln-*.adoc}: AsciiDoc from picocli-codegen's {@code ManPageGenerator}, for
  *       {@code asciidoctor -b manpage} or HTML where asciidoctor is installed (it is not on the build machines).</li>
  * </ul>
- * The page of {@code kiln spec lint} is {@code kiln-spec-lint.1}, as git names {@code git-remote-add}.
+ * The page of {@code kiln spec lint} is {@code kiln-spec-lint.1}, as git names {@code git-remote-add}. The
+ * agent's pages ({@code kiln-agent.1}, {@code kiln-agent-serve.1}, ...) come from its own command tree, written
+ * beside them; packaging puts them in the kiln-agent package.
  */
 public final class ManPages {
     private ManPages() {
@@ -36,7 +39,8 @@ public final class ManPages {
     /** {@code ManPages OUTPUT_DIR}: writes {@code OUTPUT_DIR/man1/*.1} and, with picocli-codegen present, {@code adoc/}. */
     public static void main(String[] args) throws IOException {
         Path out = Path.of(args.length > 0 ? args[0] : "target/man");
-        List<Path> roff = writeRoff(out.resolve("man1"));
+        List<Path> roff = new ArrayList<>(writeRoff(out.resolve("man1")));
+        roff.addAll(writeRoff(out.resolve("man1"), agentCommands()));
         int adoc;
         try {
             adoc = writeAsciiDoc(out.resolve("adoc"));
@@ -56,6 +60,13 @@ public final class ManPages {
         return all;
     }
 
+    /** The agent's commands ({@code kiln-agent}, {@code kiln-agent-serve}, ...), hidden ones (the worker) left out. */
+    public static Map<String, CommandSpec> agentCommands() {
+        Map<String, CommandSpec> all = new LinkedHashMap<>();
+        collect(AgentMain.commandLine(), all);
+        return all;
+    }
+
     private static void collect(CommandLine cl, Map<String, CommandSpec> into) {
         CommandSpec spec = cl.getCommandSpec();
         if (spec.usageMessage().hidden() || cl.getCommand() instanceof CommandLine.HelpCommand) {
@@ -71,12 +82,17 @@ public final class ManPages {
         return spec.qualifiedName("-");
     }
 
-    /** Writes one roff page per command; returns their paths. */
+    /** Writes one roff page per kiln command; returns their paths. */
     public static List<Path> writeRoff(Path dir) throws IOException {
+        return writeRoff(dir, commands());
+    }
+
+    /** Writes one roff page per command of {@code commands}; returns their paths. */
+    public static List<Path> writeRoff(Path dir, Map<String, CommandSpec> commands) throws IOException {
         Files.createDirectories(dir);
         List<Path> written = new ArrayList<>();
         String version = BuildInfo.current().version();
-        for (Map.Entry<String, CommandSpec> e : commands().entrySet()) {
+        for (Map.Entry<String, CommandSpec> e : commands.entrySet()) {
             Path page = dir.resolve(e.getKey() + ".1");
             Files.writeString(page, roff(e.getValue(), version), StandardCharsets.UTF_8);
             written.add(page);
@@ -132,9 +148,17 @@ public final class ManPages {
         b.append(".fi\n");
 
         String[] description = spec.usageMessage().description();
-        if (description.length > 0) {
+        String[] footer = java.util.Arrays.stream(spec.usageMessage().footer()).filter(l -> !l.isBlank())
+                .toArray(String[]::new);
+        if (description.length > 0 || footer.length > 0) {
             b.append(".SH DESCRIPTION\n");
             paragraphs(b, description);
+            if (footer.length > 0) {
+                if (description.length > 0) {
+                    b.append(".PP\n");
+                }
+                paragraphs(b, footer);
+            }
         }
 
         List<OptionSpec> options = spec.options().stream().filter(o -> !o.hidden()).toList();
