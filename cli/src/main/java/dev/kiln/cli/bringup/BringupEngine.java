@@ -38,9 +38,7 @@ import dev.kiln.protocol.fabric.NetworkResult;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,8 +102,6 @@ import java.util.function.BiConsumer;
 public final class BringupEngine {
     /** Exit status of a run stopped by a signal (128 + SIGINT), resumable with {@code --resume}. */
     public static final int INTERRUPTED = 130;
-    /** Peers a node must be fine with, as {@code kiln fabric} plans: what tells a bad node from a bad path. */
-    static final int MIN_PEERS = dev.kiln.cli.fabric.FabricPlan.MIN_PEERS;
 
     /** One node of the rollout: where it is, its spec (null: the agent's default) and its plan (rack, draw, times). */
     public record Target(FleetNode node, SpecRef spec, PlanNode plan) {
@@ -1245,49 +1241,11 @@ public final class BringupEngine {
         });
     }
 
-    /** The node's evidence file: verdict, reasons, actions, RMA and every stage's latest attempt with the agent's answers. */
+    /** The node's evidence file ({@link EvidenceFile}); a write that fails is noted, the database has it all. */
     private Path writeEvidence(NodeRun n, VerdictRecord v) {
         Path file = reportPath(n);
-        ObjectNode doc = KilnJson.mapper().createObjectNode();
-        doc.put("kind", "kiln.bringup.node");
-        doc.put("run", runId);
-        doc.put("node", n.name);
-        doc.put("rack", n.rack);
-        doc.put("outcome", v.verdict().outcome().name().toLowerCase(java.util.Locale.ROOT));
-        doc.put("unreachable", n.unreachable);
-        doc.put("decidedAt", v.decidedAt().toString());
-        doc.put("firstContact", n.firstContact == null ? null : n.firstContact.toString());
-        doc.set("reasons", KilnJson.mapper().valueToTree(v.verdict().reasons()));
-        doc.set("actions", KilnJson.mapper().valueToTree(v.verdict().actions()));
-        doc.set("rma", KilnJson.mapper().valueToTree(v.verdict().rma()));
-        ArrayNode stages = doc.putArray("stages");
-        for (Stage s : Stage.values()) {
-            StageAttempt a = n.recorded.get(s);
-            if (a == null) {
-                continue;
-            }
-            ObjectNode st = stages.addObject();
-            st.put("stage", s.id());
-            st.put("attempt", a.attempt());
-            st.put("state", a.state().id());
-            st.put("verdict", a.verdict());
-            st.put("summary", a.summary());
-            st.put("jobId", a.agentJobId());
-            if (a.estimatedWatts() == null) {
-                st.putNull("estimatedWatts");
-            } else {
-                st.put("estimatedWatts", a.estimatedWatts());
-            }
-            st.put("startedAt", a.startedAt() == null ? null : a.startedAt().toString());
-            st.put("finishedAt", a.finishedAt() == null ? null : a.finishedAt().toString());
-            st.set("evidence", parse(a.evidenceJson()));
-            st.set("findings", parse(a.findingsJson()));
-        }
         try {
-            Files.createDirectories(file.getParent());
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            KilnJson.pretty().writeValue(tmp.toFile(), doc);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            EvidenceFile.write(file, runId, n.name, n.rack, n.unreachable, n.firstContact, v, n.recorded);
         } catch (IOException e) {
             listener.note(n.name + ": cannot write its evidence file " + file + ": " + e.getMessage()
                     + " (everything is in the results database: kiln history --node " + n.name + ")");
@@ -1297,17 +1255,6 @@ public final class BringupEngine {
 
     private Path reportPath(NodeRun n) {
         return settings.runDir().resolve(n.name + ".json");
-    }
-
-    private static JsonNode parse(String json) {
-        if (json == null) {
-            return KilnJson.mapper().nullNode();
-        }
-        try {
-            return KilnJson.mapper().readTree(json);
-        } catch (IOException e) {
-            return KilnJson.mapper().getNodeFactory().textNode(json);
-        }
     }
 
     private static String json(Object o) {
@@ -1510,118 +1457,42 @@ public final class BringupEngine {
     }
 
     /**
-     * Judges every node waiting in its network stage over all pairs of the rollout: a bad node fails, a node fine with
-     * two peers passes; with {@code end}, the others are judged against what exists.
+     * Judges every node waiting in its network stage over all pairs of the rollout ({@link NetworkJudging}): a bad node
+     * fails, a node fine with two peers passes; with {@code end}, the others are judged against what exists.
      */
     private void judgeNetwork(boolean end) {
         FabricAttribution.Result attribution = FabricAttribution.attribute(
                 pairs.stream().map(PairRecord::outcome).toList(), settings.minNetworkGbps(),
                 settings.minNetworkSource(), rackOf);
+        String noMorePeers = !end ? null : scheduler.pending() > 0 && !scheduler.halted()
+                ? "no other peer could be tested before more nodes can start (max-parallel / max-per-rack full of "
+                + "nodes waiting for peers)"
+                : "no other node of this rollout passed GPU fabric and was free to be a peer";
         for (NodeRun n : nodes.values()) {
             if (n.phase != Phase.PEERS || netBusy(n)) {
                 continue;
             }
-            List<FabricAttribution.JudgedPair> mine = attribution.pairs().stream()
-                    .filter(p -> p.driver().equals(n.name) || p.server().equals(n.name)).toList();
-            Set<String> good = new LinkedHashSet<>();
-            Set<String> slow = new LinkedHashSet<>();
-            for (FabricAttribution.JudgedPair p : mine) {
-                String other = p.driver().equals(n.name) ? p.server() : p.driver();
-                (p.slow() ? slow : good).add(other);
+            NetworkJudging.Decision d = NetworkJudging.judge(n.name, attribution, n.tested, this::latestPairJob, end,
+                    noMorePeers);
+            if (d == null) {
+                continue;
             }
-            boolean bad = attribution.badNodes().contains(n.name);
-            if (!bad && good.size() < MIN_PEERS && !end) {
-                continue; // undecided: needs more pairs
+            if (d.note() != null) {
+                listener.note(n.name + ": " + d.note());
             }
-            List<FabricFinding> about = attribution.findings().stream()
-                    .filter(f -> f.ends().stream().anyMatch(e -> e.equals(n.name) || e.startsWith(n.name + " ")))
-                    .toList();
-            Map<String, Object> evidence = networkEvidence(n, attribution, mine, about);
-            if (bad) {
-                FabricFinding f = about.stream().filter(x -> "node".equals(x.subject())).findFirst()
-                        .orElse(about.isEmpty() ? null : about.getFirst());
-                String why = f == null ? "slow with " + String.join(", ", slow) : f.culprit();
-                complete(n, new StageOutcome(AttemptState.FAILED, "FAIL", why, evidence, about,
-                        List.of(Stage.NETWORK_FABRIC.id() + ": " + why), f == null || f.action() == null ? List.of()
-                        : List.of(f.action()), List.of(), false));
-            } else if (good.size() >= MIN_PEERS) {
-                List<String> notes = new ArrayList<>();
-                for (String s : slow) {
-                    notes.add(Stage.NETWORK_FABRIC.id() + ": slow with " + s + " (" + blame(mine, n.name, s)
-                            + "), fine with " + String.join(", ", good));
-                }
-                complete(n, new StageOutcome(AttemptState.PASSED, slow.isEmpty() ? "PASS" : "WARN", "fine with "
-                        + String.join(", ", good) + (slow.isEmpty() ? "" : "; slow with " + String.join(", ", slow)),
-                        evidence, about, notes, List.of(), List.of(), false));
-            } else if (end) {
-                judgeWithWhatExists(n, good, slow, about, evidence);
-            }
+            complete(n, d.outcome());
         }
     }
 
-    /** At the end, or when nothing else can move: fewer than two peers were there. Says so. */
-    private void judgeWithWhatExists(NodeRun n, Set<String> good, Set<String> slow, List<FabricFinding> about,
-                                     Map<String, Object> evidence) {
-        String why = scheduler.pending() > 0 && !scheduler.halted()
-                ? "no other peer could be tested before more nodes can start (max-parallel / max-per-rack full of "
-                + "nodes waiting for peers)"
-                : "no other node of this rollout passed GPU fabric and was free to be a peer";
-        if (good.isEmpty() && slow.isEmpty()) {
-            String note = Stage.NETWORK_FABRIC.id() + ": not tested: no peer; " + why;
-            listener.note(n.name + ": " + note);
-            complete(n, new StageOutcome(AttemptState.SKIPPED, "SKIP", "not tested: no peer (" + why + ")", evidence,
-                    List.of(), List.of(note), List.of(), List.of(), false));
-        } else if (!good.isEmpty()) {
-            String note = Stage.NETWORK_FABRIC.id() + ": tested against only " + good.size() + " peer"
-                    + (good.size() == 1 ? "" : "s") + " (" + String.join(", ", good) + "), fewer than "
-                    + MIN_PEERS + ": " + why + (slow.isEmpty() ? "" : "; slow with " + String.join(", ", slow));
-            listener.note(n.name + ": " + note);
-            complete(n, new StageOutcome(AttemptState.PASSED, slow.isEmpty() ? "PASS" : "WARN",
-                    "fine with " + String.join(", ", good) + " (only)", evidence, about, List.of(note), List.of(),
-                    List.of(), false));
-        } else {
-            FabricFinding f = about.isEmpty() ? null : about.getFirst();
-            String text = "slow with " + String.join(", ", slow) + " and no peer to compare with (" + why + "): "
-                    + (f == null ? "the node or the path" : f.culprit());
-            complete(n, new StageOutcome(AttemptState.FAILED, "FAIL", text, evidence, about,
-                    List.of(Stage.NETWORK_FABRIC.id() + ": " + text), List.of("rerun the network tests with more "
-                    + "peers: kiln fabric --tests fabric.network --node " + n.name + ",<two known-good nodes>"),
-                    List.of(), false));
-        }
-    }
-
-    private static String blame(List<FabricAttribution.JudgedPair> mine, String node, String other) {
-        for (FabricAttribution.JudgedPair p : mine) {
-            if ((p.driver().equals(other) || p.server().equals(other)) && p.slow()) {
-                return p.blame() == null ? "slow" : "blamed on " + p.blame();
+    /** The agent job of the latest recorded test from {@code driver} to {@code server}, or null. */
+    private String latestPairJob(String driver, String server) {
+        String job = null;
+        for (PairRecord r : pairs) {
+            if (r.driver().equals(driver) && r.server().equals(server) && r.jobId() != null) {
+                job = r.jobId();
             }
         }
-        return "slow";
-    }
-
-    private Map<String, Object> networkEvidence(NodeRun n, FabricAttribution.Result a,
-                                                List<FabricAttribution.JudgedPair> mine, List<FabricFinding> about) {
-        Map<String, Object> ev = new LinkedHashMap<>();
-        ev.put("threshold", a.threshold());
-        List<Map<String, Object>> ps = new ArrayList<>();
-        for (FabricAttribution.JudgedPair p : mine) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("driver", p.driver());
-            m.put("server", p.server());
-            m.put("jobId", pairs.stream().filter(r -> r.driver().equals(p.driver()) && r.server().equals(p.server())
-                    && (r.driver().equals(n.name) || r.server().equals(n.name))).map(PairRecord::jobId)
-                    .filter(Objects::nonNull).reduce((x, y) -> y).orElse(null));
-            m.put("gbps", p.gbps());
-            m.put("slow", p.slow());
-            m.put("blame", p.blame());
-            m.put("failure", p.failure());
-            m.put("result", p.result());
-            ps.add(m);
-        }
-        ev.put("pairs", ps);
-        ev.put("findings", about);
-        ev.put("peersTested", n.tested);
-        return ev;
+        return job;
     }
 
     /** Nothing moves without judging: every node in flight waits for peers, none can be paired, none can start. */
