@@ -11,13 +11,16 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Runs {@code kiln} in-process the way bin/kiln does, capturing stdout, stderr and the exit code. */
-final class Kiln {
+/**
+ * Runs {@code kiln} in-process the way bin/kiln does, capturing stdout, stderr, the exit code and how long it took
+ * (for log lines, never asserted). Public for the tests of the subpackages.
+ */
+public final class Kiln {
     private Kiln() {
     }
 
-    record Run(int exitCode, String out, String err) {
-        JsonNode json() {
+    public record Run(int exitCode, String out, String err, long millis) {
+        public JsonNode json() {
             try {
                 return KilnJson.mapper().readTree(out);
             } catch (IOException e) {
@@ -25,7 +28,7 @@ final class Kiln {
             }
         }
 
-        List<JsonNode> jsonLines() {
+        public List<JsonNode> jsonLines() {
             List<JsonNode> nodes = new ArrayList<>();
             for (String line : out.split("\n")) {
                 if (!line.isBlank()) {
@@ -40,18 +43,19 @@ final class Kiln {
         }
 
         /** For assertion messages. */
-        String describe() {
-            return "exit " + exitCode + "\n--- stdout ---\n" + out + "\n--- stderr ---\n" + err;
+        public String describe() {
+            return "exit " + exitCode + " after " + millis + " ms\n--- stdout ---\n" + out + "\n--- stderr ---\n" + err;
         }
     }
 
-    static Run run(String... args) {
+    public static Run run(String... args) {
         CommandLine cl = KilnCli.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
+        long t0 = System.nanoTime();
         int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return new Run(code, out.toString(), err.toString(), (System.nanoTime() - t0) / 1_000_000);
     }
 }

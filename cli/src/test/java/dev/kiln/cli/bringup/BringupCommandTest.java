@@ -1,6 +1,7 @@
 package dev.kiln.cli.bringup;
 
 import dev.kiln.cli.ExitCodes;
+import dev.kiln.cli.Kiln;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +36,7 @@ class BringupCommandTest {
 
     @Test
     void theDryRunPrintsThePlanAndTouchesNothing() {
-        Cli.Run run = Cli.kiln("bringup", "--fleet", fleet.toString(), "--rack", "rack-01", "--dry-run", "--db", db,
+        Kiln.Run run = Kiln.run("bringup", "--fleet", fleet.toString(), "--rack", "rack-01", "--dry-run", "--db", db,
                 "--burnin", "30m");
         assertThat(run.exitCode()).as(run.describe()).isZero();
         assertThat(run.out()).contains("Bring-up plan (dry run, nothing was touched): 3 nodes in 1 rack")
@@ -46,7 +47,7 @@ class BringupCommandTest {
     @Test
     void aPlanTheBudgetsCannotCarryStopsBeforeAnythingIsRecorded() {
         // rack-02 is rated 20 kW (16 kW limit): three idle hgx-h100 (16.3 kW) already exceed it.
-        Cli.Run run = Cli.kiln("bringup", "--fleet", fleet.toString(), "--all", "--db", db);
+        Kiln.Run run = Kiln.run("bringup", "--fleet", fleet.toString(), "--all", "--db", db);
         assertThat(run.exitCode()).as(run.describe()).isEqualTo(ExitCodes.USAGE);
         assertThat(run.err()).contains("rack 'rack-02' (80% of its 20.0 kW rating = 16.0 kW)");
         assertThat(dir.resolve("kiln.db")).doesNotExist();
@@ -54,20 +55,20 @@ class BringupCommandTest {
 
     @Test
     void usageErrorsExitTwo() {
-        assertThat(Cli.kiln("bringup", "--fleet", fleet.toString(), "--db", db).err())
+        assertThat(Kiln.run("bringup", "--fleet", fleet.toString(), "--db", db).err())
                 .contains("name the nodes to bring up: --rack R (repeatable), --node N, or --all");
-        Cli.Run both = Cli.kiln("bringup", "--fleet", fleet.toString(), "--resume", "--rack", "rack-01", "--db", db);
+        Kiln.Run both = Kiln.run("bringup", "--fleet", fleet.toString(), "--resume", "--rack", "rack-01", "--db", db);
         assertThat(both.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(both.err()).contains("--resume continues the run's own nodes");
-        Cli.Run rate = Cli.kiln("bringup", "--fleet", fleet.toString(), "--all", "--max-failure-rate", "100%");
+        Kiln.Run rate = Kiln.run("bringup", "--fleet", fleet.toString(), "--all", "--max-failure-rate", "100%");
         assertThat(rate.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(rate.err()).contains("--max-failure-rate must be below 100%");
-        Cli.Run stagger = Cli.kiln("bringup", "--fleet", fleet.toString(), "--all", "--stagger", "soon");
+        Kiln.Run stagger = Kiln.run("bringup", "--fleet", fleet.toString(), "--all", "--stagger", "soon");
         assertThat(stagger.exitCode()).isEqualTo(ExitCodes.USAGE);
-        Cli.Run nothing = Cli.kiln("bringup", "--resume", "--db", db);
+        Kiln.Run nothing = Kiln.run("bringup", "--resume", "--db", db);
         assertThat(nothing.exitCode()).as(nothing.describe()).isEqualTo(ExitCodes.USAGE);
         assertThat(nothing.err()).contains("no unfinished kiln bringup run started by");
-        Cli.Run unknown = Cli.kiln("bringup", "--resume", "br-nope", "--db", db);
+        Kiln.Run unknown = Kiln.run("bringup", "--resume", "br-nope", "--db", db);
         assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(unknown.err()).contains("no run 'br-nope'");
     }

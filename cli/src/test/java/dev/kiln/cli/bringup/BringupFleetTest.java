@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.agent.fleet.FleetSimulator;
 import dev.kiln.agent.fleet.RunningFleet;
 import dev.kiln.cli.ExitCodes;
+import dev.kiln.cli.Kiln;
 import dev.kiln.cli.db.AttemptState;
 import dev.kiln.cli.db.ResultsDb;
 import dev.kiln.cli.db.StageAttempt;
@@ -76,7 +77,7 @@ class BringupFleetTest {
             // hgx-h100: 10.2 kW in burn-in, 5.44 kW idle. Racks of 4 rated 34 kW (27.2 kW limit): one burn-in per rack.
             Path fleetFile = SimFleets.write(fleet, dir.resolve("budgeted.yaml"), "hgx-h100", 34, 0);
             Path hookLog = dir.resolve("accepted.log");
-            Cli.Run run = Cli.kiln(args(fleetFile, "--all", "--max-parallel", "12", "--stagger", "0s", "-o", "jsonl",
+            Kiln.Run run = Kiln.run(args(fleetFile, "--all", "--max-parallel", "12", "--stagger", "0s", "-o", "jsonl",
                     "--on-accepted",
                     "echo {node} {verdict} >> " + hookLog));
             System.err.println("bringup of 12 real simulated nodes: " + run.millis() + " ms");
@@ -155,7 +156,7 @@ class BringupFleetTest {
             // fails its inventory about a second after its start, so when the 10th node (004) starts at 27 s, 005, 006
             // and 007 have failed: 3 of 10 started is 30%, over 20% (judged from 10 started on), and 008 and 012
             // never start.
-            Cli.Run run = Cli.kiln(args(fleet.fleetFile(), "--all", "--max-parallel", "12", "--max-failure-rate",
+            Kiln.Run run = Kiln.run(args(fleet.fleetFile(), "--all", "--max-parallel", "12", "--max-failure-rate",
                     "20%", "-o", "json", "--stagger", "3s"));
             assertThat(run.exitCode()).as(run.describe()).isEqualTo(ExitCodes.ROLLOUT_HALTED);
             JsonNode doc = run.json();

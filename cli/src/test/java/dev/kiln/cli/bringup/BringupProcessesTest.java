@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.agent.fleet.FleetSimulator;
 import dev.kiln.agent.fleet.RunningFleet;
 import dev.kiln.cli.ExitCodes;
+import dev.kiln.cli.Kiln;
 import dev.kiln.cli.db.AttemptState;
 import dev.kiln.cli.db.ResultsDb;
 import dev.kiln.cli.db.RunState;
@@ -102,7 +103,7 @@ class BringupProcessesTest {
             }
 
             // --resume without a run id: the latest unfinished run this user started.
-            Cli.Run resumed = Cli.kiln("bringup", "--resume", "--db", url, "-o", "json");
+            Kiln.Run resumed = Kiln.run("bringup", "--resume", "--db", url, "-o", "json");
             assertThat(resumed.exitCode()).as(resumed.describe()).isZero();
             assertThat(resumed.json().get("run").asText()).isEqualTo(runId);
             assertThat(resumed.err()).contains("re-attached to job");
