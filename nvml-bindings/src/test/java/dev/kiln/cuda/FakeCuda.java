@@ -5,15 +5,10 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import dev.kiln.cuda.raw.CudaBinding;
 import dev.kiln.cuda.raw.CudaLoader;
+import dev.kiln.nvml.CFakes;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -75,46 +70,10 @@ public final class FakeCuda {
     public record Built(Path library, CudaBinding binding, Control control) {
     }
 
-    public static Optional<Path> findOnPath(String... names) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return Optional.empty();
-        }
-        for (String name : names) {
-            for (String dir : path.split(java.io.File.pathSeparator)) {
-                if (!dir.isEmpty()) {
-                    Path candidate = Path.of(dir, name);
-                    if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                        return Optional.of(candidate);
-                    }
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
-    public static Optional<Path> compiler() {
-        return findOnPath("gcc", "cc");
-    }
-
     /** Compiles the fake into {@code dir/fileName}; asserts the compiler succeeded. */
     public static Path compile(Path compiler, Path dir, String fileName, String... flags)
             throws IOException, InterruptedException {
-        Path src = Path.of(System.getProperty("basedir", "")).resolve("src/test/c/fake_cuda.c").toAbsolutePath();
-        assertThat(src).as("C fake source").isRegularFile();
-        Path out = dir.resolve(fileName);
-        List<String> cmd = new ArrayList<>(List.of(compiler.toString(), "-shared", "-fPIC", "-O1", "-Wall",
-                "-o", out.toString()));
-        cmd.addAll(List.of(flags));
-        cmd.add(src.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        boolean done = p.waitFor(60, TimeUnit.SECONDS);
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!done) {
-            p.destroyForcibly();
-        }
-        assertThat(done && p.exitValue() == 0).as("%s failed:%n%s", String.join(" ", cmd), log).isTrue();
-        return out;
+        return CFakes.compile(compiler, "fake_cuda.c", dir, fileName, flags);
     }
 
     public static Built build(Path compiler, Path dir) throws IOException, InterruptedException {

@@ -5,6 +5,7 @@ import com.sun.jna.Native;
 import dev.kiln.cuda.raw.CudaLibrary;
 import dev.kiln.cuda.raw.CudaLoader;
 import dev.kiln.cuda.raw.CudaSymbols;
+import dev.kiln.nvml.CFakes;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ class FakeCudaLibraryTest {
 
     @BeforeAll
     static void build() throws Exception {
-        Optional<Path> cc = FakeCuda.compiler();
+        Optional<Path> cc = CFakes.compiler();
         assumeTrue(cc.isPresent(), "no gcc or cc on PATH: cannot build the C fake of libcuda, skipping");
         compiler = cc.get();
         fake = FakeCuda.build(compiler, buildDir);

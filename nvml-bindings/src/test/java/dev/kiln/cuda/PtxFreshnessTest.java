@@ -1,5 +1,6 @@
 package dev.kiln.cuda;
 
+import dev.kiln.nvml.CFakes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +39,7 @@ class PtxFreshnessTest {
         if (env != null && Files.isExecutable(Path.of(env))) {
             return Optional.of(Path.of(env));
         }
-        Optional<Path> onPath = FakeCuda.findOnPath("nvcc");
+        Optional<Path> onPath = CFakes.findOnPath("nvcc");
         if (onPath.isPresent()) {
             return onPath;
         }

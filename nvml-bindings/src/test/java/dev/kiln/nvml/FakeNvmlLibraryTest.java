@@ -21,15 +21,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -81,7 +77,7 @@ class FakeNvmlLibraryTest {
 
     @BeforeAll
     static void buildFake() throws Exception {
-        Optional<Path> cc = findCompiler();
+        Optional<Path> cc = CFakes.compiler();
         assumeTrue(cc.isPresent(), "no gcc or cc on PATH: cannot build the C fake of libnvidia-ml, skipping");
         compiler = cc.get();
         fakeLibrary = compile("libnvidia-ml-fake.so");
@@ -97,46 +93,8 @@ class FakeNvmlLibraryTest {
         assertThat(control.fakeNvmlOpenEventSets()).as("event sets not freed").isZero();
     }
 
-    static Optional<Path> findCompiler() {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return Optional.empty();
-        }
-        for (String name : List.of("gcc", "cc")) {
-            for (String dir : path.split(java.io.File.pathSeparator)) {
-                if (dir.isEmpty()) {
-                    continue;
-                }
-                Path candidate = Path.of(dir, name);
-                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                    return Optional.of(candidate);
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static Path source() {
-        Path base = Path.of(System.getProperty("basedir", ""));
-        Path src = base.resolve("src/test/c/fake_nvml.c");
-        assertThat(src).as("C fake source").isRegularFile();
-        return src.toAbsolutePath();
-    }
-
     private static Path compile(String fileName, String... extraFlags) throws IOException, InterruptedException {
-        Path out = buildDir.resolve(fileName);
-        List<String> cmd = new ArrayList<>(List.of(compiler.toString(), "-shared", "-fPIC", "-O1", "-Wall",
-                "-o", out.toString()));
-        cmd.addAll(List.of(extraFlags));
-        cmd.add(source().toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        boolean done = p.waitFor(60, TimeUnit.SECONDS);
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!done) {
-            p.destroyForcibly();
-        }
-        assertThat(done && p.exitValue() == 0).as("%s failed:%n%s", String.join(" ", cmd), log).isTrue();
-        return out;
+        return CFakes.compile(compiler, "fake_nvml.c", buildDir, fileName, extraFlags);
     }
 
     // --- loader and capability probe ---------------------------------------------------------

@@ -8,6 +8,7 @@ import dev.kiln.cuda.FakeCuda;
 import dev.kiln.cuda.blas.raw.CublasLtLoader;
 import dev.kiln.cuda.blas.raw.CublasLtSymbols;
 import dev.kiln.cuda.blas.raw.HeuristicResult;
+import dev.kiln.nvml.CFakes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,7 +46,7 @@ class CublasLtFakeTest {
 
     @BeforeAll
     static void build() throws Exception {
-        Optional<Path> cc = FakeCuda.compiler();
+        Optional<Path> cc = CFakes.compiler();
         assumeTrue(cc.isPresent(), "no gcc or cc on PATH: cannot build the C fakes of libcuda and libcublasLt, skipping");
         compiler = cc.get();
         cuda = FakeCuda.build(compiler, buildDir);

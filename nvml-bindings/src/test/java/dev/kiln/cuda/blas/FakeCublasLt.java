@@ -5,13 +5,10 @@ import com.sun.jna.Native;
 import dev.kiln.cuda.FakeCuda;
 import dev.kiln.cuda.blas.raw.CublasLtBinding;
 import dev.kiln.cuda.blas.raw.CublasLtLoader;
+import dev.kiln.nvml.CFakes;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -70,21 +67,7 @@ public final class FakeCublasLt {
     /** Compiles the fake into {@code dir/fileName} with extra {@code flags}; asserts the compiler succeeded. */
     public static Path compile(Path compiler, Path dir, String fileName, String... flags)
             throws IOException, InterruptedException {
-        Path src = Path.of(System.getProperty("basedir", "")).resolve("src/test/c/fake_cublaslt.c").toAbsolutePath();
-        assertThat(src).as("C fake source").isRegularFile();
-        Path out = dir.resolve(fileName);
-        List<String> cmd = new ArrayList<>(List.of(compiler.toString(), "-shared", "-fPIC", "-O1", "-Wall",
-                "-o", out.toString()));
-        cmd.addAll(List.of(flags));
-        cmd.add(src.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        boolean done = p.waitFor(60, TimeUnit.SECONDS);
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!done) {
-            p.destroyForcibly();
-        }
-        assertThat(done && p.exitValue() == 0).as("%s failed:%n%s", String.join(" ", cmd), log).isTrue();
-        return out;
+        return CFakes.compile(compiler, "fake_cublaslt.c", dir, fileName, flags);
     }
 
     public static Built build(Path compiler, Path dir, String fileName, String... flags)

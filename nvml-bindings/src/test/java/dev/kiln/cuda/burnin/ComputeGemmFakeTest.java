@@ -5,6 +5,7 @@ import dev.kiln.cuda.CudaSession;
 import dev.kiln.cuda.FakeCuda;
 import dev.kiln.cuda.blas.FakeCublasLt;
 import dev.kiln.cuda.blas.raw.CublasLtLoader;
+import dev.kiln.nvml.CFakes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,7 +44,7 @@ class ComputeGemmFakeTest {
 
     @BeforeAll
     static void build() throws Exception {
-        Optional<Path> cc = FakeCuda.compiler();
+        Optional<Path> cc = CFakes.compiler();
         assumeTrue(cc.isPresent(), "no gcc or cc on PATH: cannot build the C fakes of libcuda and libcublasLt, skipping");
         cuda = FakeCuda.build(cc.get(), buildDir);
         lt = FakeCublasLt.build(cc.get(), buildDir);

@@ -3,6 +3,7 @@ package dev.kiln.cuda.burnin;
 import dev.kiln.cuda.CudaDevice;
 import dev.kiln.cuda.CudaSession;
 import dev.kiln.cuda.FakeCuda;
+import dev.kiln.nvml.CFakes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +39,7 @@ class CudaWorkloadsFakeTest {
 
     @BeforeAll
     static void build() throws Exception {
-        Optional<Path> cc = FakeCuda.compiler();
+        Optional<Path> cc = CFakes.compiler();
         assumeTrue(cc.isPresent(), "no gcc or cc on PATH: cannot build the C fake of libcuda, skipping");
         fake = FakeCuda.build(cc.get(), buildDir);
     }

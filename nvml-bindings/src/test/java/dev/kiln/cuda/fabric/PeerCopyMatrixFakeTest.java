@@ -8,6 +8,7 @@ import dev.kiln.cuda.FakeCuda;
 import dev.kiln.cuda.burnin.Outcome;
 import dev.kiln.cuda.burnin.Progress;
 import dev.kiln.cuda.raw.CudaLoader;
+import dev.kiln.nvml.CFakes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,7 +47,7 @@ class PeerCopyMatrixFakeTest {
 
     @BeforeAll
     static void build() throws Exception {
-        Optional<Path> cc = FakeCuda.compiler();
+        Optional<Path> cc = CFakes.compiler();
         assumeTrue(cc.isPresent(), "no gcc or cc on PATH: cannot build the C fake of libcuda, skipping");
         compiler = cc.get();
         fake = FakeCuda.build(compiler, buildDir);
