@@ -306,10 +306,7 @@ public final class Scheduler {
      * @throws IllegalStateException when it is not pending, or starting it now would break a rule (the message says which)
      */
     public void started(String node, Duration now) {
-        NodeState s = state(node);
-        if (s.phase != Phase.PENDING) {
-            throw new IllegalStateException("node '" + node + "' is not waiting to start (" + s.phase + ")");
-        }
+        NodeState s = pending(node);
         long t = now.toMillis();
         Blocked w = globalWait(t);
         if (w == null) {
@@ -347,19 +344,8 @@ public final class Scheduler {
      * @param highPowerOver its GPU tests ended before the stop: only its idle draw counts
      */
     public void resumed(String node, boolean highPowerOver) {
-        NodeState s = state(node);
-        if (s.phase != Phase.PENDING) {
-            throw new IllegalStateException("node '" + node + "' is not waiting to start (" + s.phase + ")");
-        }
-        s.rack.pending.remove(s);
-        if (s.rack.pending.isEmpty()) {
-            int idx = active.indexOf(s.rack);
-            active.remove(idx);
-            if (idx < turn) {
-                turn--;
-            }
-            turn = active.isEmpty() ? 0 : turn % active.size();
-        }
+        NodeState s = pending(node);
+        leavePendingOutOfTurn(s);
         s.phase = highPowerOver ? Phase.RELEASED : Phase.HOLDING;
         s.rack.inFlight++;
         inFlight++;
@@ -414,12 +400,19 @@ public final class Scheduler {
         inFlight--;
     }
 
-    /** Takes a pending node out of the rollout without starting it (it stays powered: its idle draw still counts). */
-    public void withdraw(String node) {
+    private NodeState pending(String node) {
         NodeState s = state(node);
         if (s.phase != Phase.PENDING) {
             throw new IllegalStateException("node '" + node + "' is not waiting to start (" + s.phase + ")");
         }
+        return s;
+    }
+
+    /**
+     * Takes {@code s} off its rack's queue without using the rack's turn (unlike a start): the round-robin goes on
+     * with the rack it would have picked next.
+     */
+    private void leavePendingOutOfTurn(NodeState s) {
         s.rack.pending.remove(s);
         if (s.rack.pending.isEmpty()) {
             int idx = active.indexOf(s.rack);
@@ -429,6 +422,12 @@ public final class Scheduler {
             }
             turn = active.isEmpty() ? 0 : turn % active.size();
         }
+    }
+
+    /** Takes a pending node out of the rollout without starting it (it stays powered: its idle draw still counts). */
+    public void withdraw(String node) {
+        NodeState s = pending(node);
+        leavePendingOutOfTurn(s);
         s.phase = Phase.WITHDRAWN;
         pendingCount--;
     }
