@@ -15,12 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
@@ -93,54 +88,8 @@ class HostileRequestsTest {
                 bytes);
     }
 
-    /**
-     * Writes head and body, tolerating the server closing early (it may answer 413 before reading
-     * the whole body), then reads whatever came back.
-     */
     private static RawHttp.Response exchange(byte[] head, byte[] body) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            try {
-                out.write(head);
-                out.write(body);
-                out.flush();
-            } catch (IOException e) {
-                // Refused mid-body: read the answer it sent.
-            }
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            InputStream in = s.getInputStream();
-            byte[] buf = new byte[8192];
-            try {
-                for (int n; (n = in.read(buf)) >= 0; ) {
-                    got.write(buf, 0, n);
-                    if (complete(got.toString(StandardCharsets.ISO_8859_1))) {
-                        break;
-                    }
-                }
-            } catch (SocketTimeoutException | java.net.SocketException e) {
-                // Return what we have; the assertion on it will say what was missing.
-            }
-            String text = got.toString(StandardCharsets.UTF_8);
-            int split = text.indexOf("\r\n\r\n");
-            String h = split < 0 ? text : text.substring(0, split);
-            String b = split < 0 ? "" : text.substring(split + 4);
-            int status = h.startsWith("HTTP/1.") && h.length() >= 12 ? Integer.parseInt(h.substring(9, 12)) : -1;
-            return new RawHttp.Response(status, h, b);
-        }
-    }
-
-    private static boolean complete(String text) {
-        int split = text.indexOf("\r\n\r\n");
-        if (split < 0) {
-            return false;
-        }
-        for (String line : text.substring(0, split).split("\r\n")) {
-            if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
-                return text.length() - split - 4 >= Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        return false;
+        return RawHttp.exchange("127.0.0.1", port, head, body, 10_000);
     }
 
     @Test

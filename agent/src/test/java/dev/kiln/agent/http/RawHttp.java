@@ -3,7 +3,9 @@ package dev.kiln.agent.http;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
@@ -17,10 +19,24 @@ final class RawHttp {
     }
 
     static Response send(String host, int port, String request) throws IOException {
+        return exchange(host, port, request.getBytes(StandardCharsets.ISO_8859_1), new byte[0], 5_000);
+    }
+
+    /**
+     * Writes head and body, tolerating the server closing early (it may answer 413 before reading the whole body),
+     * then reads whatever came back within {@code timeoutMs}.
+     */
+    static Response exchange(String host, int port, byte[] head, byte[] body, int timeoutMs) throws IOException {
         try (Socket s = new Socket(host, port)) {
-            s.setSoTimeout(5_000);
-            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            s.getOutputStream().flush();
+            s.setSoTimeout(timeoutMs);
+            OutputStream out = s.getOutputStream();
+            try {
+                out.write(head);
+                out.write(body);
+                out.flush();
+            } catch (IOException e) {
+                // Refused mid-body: read the answer it sent.
+            }
             ByteArrayOutputStream got = new ByteArrayOutputStream();
             InputStream in = s.getInputStream();
             byte[] buf = new byte[8192];
@@ -31,18 +47,15 @@ final class RawHttp {
                         break;
                     }
                 }
-            } catch (SocketTimeoutException e) {
+            } catch (SocketTimeoutException | SocketException e) {
                 // Return what we have; the assertion on it will say what was missing.
             }
             String text = got.toString(StandardCharsets.UTF_8);
             int split = text.indexOf("\r\n\r\n");
-            String head = split < 0 ? text : text.substring(0, split);
-            String body = split < 0 ? "" : text.substring(split + 4);
-            int status = -1;
-            if (head.startsWith("HTTP/1.")) {
-                status = Integer.parseInt(head.substring(9, 12));
-            }
-            return new Response(status, head, body);
+            String h = split < 0 ? text : text.substring(0, split);
+            String b = split < 0 ? "" : text.substring(split + 4);
+            int status = h.startsWith("HTTP/1.") && h.length() >= 12 ? Integer.parseInt(h.substring(9, 12)) : -1;
+            return new Response(status, h, b);
         }
     }
 
