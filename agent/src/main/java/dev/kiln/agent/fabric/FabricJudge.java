@@ -42,17 +42,12 @@ public final class FabricJudge {
         Map<String, String> slow = new LinkedHashMap<>();     // "a-b" -> what was wrong
         Map<Integer, Set<Integer>> peers = new TreeMap<>();   // GPU -> every peer measured or expected
         Map<Integer, Set<Integer>> slowPeers = new TreeMap<>();
-        // Pairs without the NVLink path they must have: a topology fault, which a repeat cannot undo.
-        Set<String> noPath = new java.util.HashSet<>();
         for (PairBandwidth p : pairs) {
             peers.computeIfAbsent(p.gpuA(), k -> new LinkedHashSet<>()).add(p.gpuB());
             peers.computeIfAbsent(p.gpuB(), k -> new LinkedHashSet<>()).add(p.gpuA());
             String problem = pairProblem(p, t, expectNvlink);
             if (problem != null) {
                 slow.put(p.gpuA() + "-" + p.gpuB(), problem);
-                if (lacksNvlink(p, expectNvlink)) {
-                    noPath.add(p.gpuA() + "-" + p.gpuB());
-                }
                 slowPeers.computeIfAbsent(p.gpuA(), k -> new LinkedHashSet<>()).add(p.gpuB());
                 slowPeers.computeIfAbsent(p.gpuB(), k -> new LinkedHashSet<>()).add(p.gpuA());
             }
@@ -71,7 +66,8 @@ public final class FabricJudge {
                     .filter(p -> with.contains(p.gpuA() == g ? p.gpuB() : p.gpuA())).toList();
             double worst = its.stream().mapToDouble(FabricJudge::oneWay).filter(v -> v >= 0).min().orElse(0);
             double median = median(its.stream().mapToDouble(FabricJudge::oneWay).filter(v -> v >= 0).toArray());
-            boolean measured = its.stream().noneMatch(p -> noPath.contains(p.gpuA() + "-" + p.gpuB()));
+            // A pair without the NVLink path it must have is a topology fault, which a repeat cannot undo.
+            boolean measured = its.stream().noneMatch(p -> lacksNvlink(p, expectNvlink));
             out.add(new FabricFinding(FabricTestIds.P2P, FabricFinding.FAIL, "gpu",
                     List.of(describe.apply(g), "its " + with.size() + " slow peer(s): GPU " + join(with)),
                     String.format(Locale.ROOT, "%d of %d pairs slow; one way median %.1f GB/s, worst %.1f GB/s",
@@ -93,7 +89,7 @@ public final class FabricJudge {
                     "only this pair is slow; both GPUs are fine with their other peers: the path between them ("
                             + ("NVLINK".equals(p.path()) ? "their NVSwitch ports" : "PCIe switches/root ports") + ")",
                     "rerun fabric.p2p to confirm; check both GPUs' links to the switch trays and the NVSwitch/PCIe switch between them",
-                    !noPath.contains(p.gpuA() + "-" + p.gpuB())));
+                    !lacksNvlink(p, expectNvlink)));
         }
         for (HostBandwidth h : host) {
             if (t.hostGBps() == null || h.h2dGBps() == null || h.d2hGBps() == null) {
