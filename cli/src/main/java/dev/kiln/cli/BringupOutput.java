@@ -1,6 +1,5 @@
 package dev.kiln.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.kiln.cli.bringup.BringupListener;
 import dev.kiln.cli.bringup.DryRunRenderer;
 import dev.kiln.cli.bringup.FailureBudget;
@@ -14,7 +13,6 @@ import dev.kiln.cli.output.Table;
 import dev.kiln.protocol.KilnJson;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -194,7 +192,7 @@ final class BringupOutput implements BringupListener {
         clearLive();
         switch (format) {
             case json -> {
-                out.println(write(KilnJson.pretty(), document(s, true)));
+                out.println(KilnJson.write(KilnJson.pretty(), document(s, true)));
                 out.flush();
             }
             case jsonl -> event("summary", document(s, false));
@@ -390,17 +388,10 @@ final class BringupOutput implements BringupListener {
             e.put("time", Instant.now());
         }
         e.putAll(fields);
-        out.println(write(KilnJson.mapper(), e));
+        out.println(KilnJson.write(KilnJson.mapper(), e));
         out.flush();
     }
 
-    private static String write(com.fasterxml.jackson.databind.ObjectMapper m, Object o) {
-        try {
-            return m.writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** A progress line on stderr (not shown under the live view, which shows the same). */
     private void line(String text) {

@@ -1,6 +1,5 @@
 package dev.kiln.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.cli.bringup.BringupEngine;
 import dev.kiln.cli.bringup.DryRunRenderer;
@@ -172,7 +171,8 @@ final class BringupRun {
         }
         BringupOutput output = new BringupOutput(c.outputOptions.format(), cmd.getOut(), err,
                 BurninCommand.stderrIsTerminal(), KilnCommand.verbose(c.spec));
-        BringupEngine.Rollout rollout = new BringupEngine.Rollout(runId, json(args), targets, outside, fleet.power());
+        BringupEngine.Rollout rollout = new BringupEngine.Rollout(runId, KilnJson.write(args), targets, outside,
+                fleet.power());
         try (FanOut fanOut = FanOut.start();
              HttpAgentApi api = new HttpAgentApi(fanOut, timeout, max(timeout, CHECK_TIMEOUT), args.maxInFlight())) {
             BringupEngine engine = new BringupEngine(db, api, output, settings, rollout);
@@ -363,11 +363,4 @@ final class BringupRun {
         return who.substring(who.indexOf('@') + 1);
     }
 
-    private static String json(Object o) {
-        try {
-            return KilnJson.mapper().writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

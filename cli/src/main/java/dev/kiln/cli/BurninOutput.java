@@ -1,6 +1,5 @@
 package dev.kiln.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.kiln.cli.fanout.NodeError;
 import dev.kiln.cli.fanout.NodeResult;
 import dev.kiln.cli.output.OutputFormat;
@@ -14,7 +13,6 @@ import dev.kiln.protocol.burnin.JobStatus;
 import dev.kiln.protocol.burnin.TelemetrySample;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -167,11 +165,7 @@ final class BurninOutput {
         e.put("rack", job.node.rack());
         e.put("job", job.jobId);
         e.putAll(fields);
-        try {
-            out.println(KilnJson.mapper().writeValueAsString(e));
-        } catch (JsonProcessingException ex) {
-            throw new UncheckedIOException(ex);
-        }
+        out.println(KilnJson.write(e));
         out.flush();
     }
 

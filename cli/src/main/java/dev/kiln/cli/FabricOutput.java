@@ -1,6 +1,5 @@
 package dev.kiln.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.kiln.cli.fabric.FabricAttribution;
 import dev.kiln.cli.fabric.FabricPlan;
 import dev.kiln.cli.fabric.Heatmap;
@@ -14,7 +13,6 @@ import dev.kiln.protocol.fabric.FabricTestIds;
 import dev.kiln.protocol.fabric.NetworkResult;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -411,18 +409,10 @@ final class FabricOutput {
     }
 
     private void writeLine(Map<String, Object> m) {
-        try {
-            out.println(KilnJson.mapper().writeValueAsString(m));
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        out.println(KilnJson.write(m));
     }
 
     private void write(com.fasterxml.jackson.databind.ObjectMapper mapper, Object value) {
-        try {
-            out.println(mapper.writeValueAsString(value));
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        out.println(KilnJson.write(mapper, value));
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.protocol;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -7,6 +8,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.kiln.protocol.spec.NodeSpecJsonModule;
+
+import java.io.UncheckedIOException;
 
 /**
  * The one JSON configuration both ends use: ISO-8601 timestamps, nulls written (a null field means
@@ -34,5 +37,22 @@ public final class KilnJson {
 
     public static ObjectMapper pretty() {
         return PRETTY;
+    }
+
+    /** {@code value} as compact JSON. */
+    public static String write(Object value) {
+        return write(MAPPER, value);
+    }
+
+    /**
+     * {@code value} as JSON by {@code mapper} ({@link #mapper()} or {@link #pretty()}). Kiln's types and plain maps
+     * always serialise, so a failure is a bug and is thrown unchecked.
+     */
+    public static String write(ObjectMapper mapper, Object value) {
+        try {
+            return mapper.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -22,12 +22,7 @@ public final class BurninWorker {
     public static int run(Path jobFile, PrintStream out) {
         Object lock = new Object();
         java.util.function.Consumer<WorkerLine> sink = line -> {
-            String json;
-            try {
-                json = KilnJson.mapper().writeValueAsString(line);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+            String json = KilnJson.write(line);
             synchronized (lock) {
                 out.println(json);
                 out.flush();

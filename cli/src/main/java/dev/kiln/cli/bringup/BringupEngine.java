@@ -1,6 +1,5 @@
 package dev.kiln.cli.bringup;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -37,7 +36,6 @@ import dev.kiln.protocol.fabric.FabricTestIds;
 import dev.kiln.protocol.fabric.NetworkResult;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -1258,14 +1256,7 @@ public final class BringupEngine {
     }
 
     private static String json(Object o) {
-        if (o == null) {
-            return null;
-        }
-        try {
-            return KilnJson.mapper().writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return o == null ? null : KilnJson.write(o);
     }
 
     // --- network fabric ------------------------------------------------------------------------------

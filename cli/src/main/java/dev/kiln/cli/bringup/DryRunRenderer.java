@@ -1,12 +1,10 @@
 package dev.kiln.cli.bringup;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.kiln.cli.fleet.PowerBudget;
 import dev.kiln.cli.output.Table;
 import dev.kiln.protocol.KilnJson;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -111,11 +109,7 @@ public final class DryRunRenderer {
 
     /** The plan as one pretty-printed JSON document. */
     public static void json(WavePlan plan, PrintWriter out, Instant startAt) {
-        try {
-            out.println(KilnJson.pretty().writeValueAsString(tree(plan, startAt)));
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        out.println(KilnJson.write(KilnJson.pretty(), tree(plan, startAt)));
         out.flush();
     }
 

@@ -12,7 +12,6 @@ import dev.kiln.cli.output.Table;
 import dev.kiln.protocol.KilnJson;
 
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -43,14 +42,14 @@ final class HistoryReport {
         switch (format) {
             case table -> table(history, out);
             case json -> {
-                out.println(write(KilnJson.pretty(), json(history, where)));
+                out.println(KilnJson.write(KilnJson.pretty(), json(history, where)));
                 out.flush();
             }
             case jsonl -> {
                 for (NodeHistory.Entry e : history.timeline()) {
                     ObjectNode line = KilnJson.mapper().valueToTree(e);
                     line.put("node", node);
-                    out.println(write(KilnJson.mapper(), line));
+                    out.println(KilnJson.write(KilnJson.mapper(), line));
                 }
                 out.flush();
             }
@@ -126,11 +125,4 @@ final class HistoryReport {
         return t == null ? null : TIME.format(t.truncatedTo(ChronoUnit.SECONDS));
     }
 
-    private static String write(ObjectMapper m, JsonNode node) {
-        try {
-            return m.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

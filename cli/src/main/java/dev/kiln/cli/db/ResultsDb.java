@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.protocol.KilnJson;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -855,11 +854,7 @@ public final class ResultsDb implements AutoCloseable {
     }
 
     private static String json(Object value) {
-        try {
-            return KilnJson.mapper().writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return KilnJson.write(value);
     }
 
     private static <T> List<T> fromJson(String text, Class<T> element) throws SQLException {
