@@ -155,13 +155,40 @@ public final class ResultsDb implements AutoCloseable {
             if (!driver.acceptsURL(url)) {
                 throw Dialect.badUrl(url, "not a valid database URL '" + redact(url) + "'");
             }
-            Connection c = driver.connect(url, dialect.driverProperties());
+            Connection c = connectWaitingOutFirstOpen(driver, url, dialect);
             if (c == null) {
                 throw Dialect.badUrl(url, "not a valid database URL '" + redact(url) + "'");
             }
             return c;
         } catch (SQLException e) {
             throw translate(dialect, url, e, "connecting to");
+        }
+    }
+
+    /**
+     * SQLite: the driver switches a fresh file to WAL while it connects, before its busy timeout applies, so two
+     * processes opening a new database at once can get SQLITE_BUSY at once; wait that out up to the busy timeout, as
+     * every later statement does.
+     */
+    private static Connection connectWaitingOutFirstOpen(Driver driver, String url, Dialect dialect)
+            throws SQLException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+                Dialect.SQLITE_BUSY_TIMEOUT_MS);
+        while (true) {
+            try {
+                return driver.connect(url, dialect.driverProperties());
+            } catch (SQLException e) {
+                int code = e.getErrorCode() & 0xff;
+                if (dialect != Dialect.SQLITE || (code != 5 && code != 6) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(20 + java.util.concurrent.ThreadLocalRandom.current().nextInt(30));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new SQLException("interrupted while waiting for " + redact(url) + " to be unlocked", ie);
+            }
         }
     }
 
